@@ -1,6 +1,8 @@
 import type { Architecture, RunConfig } from "@convnet/shared";
 import * as tf from "@tensorflow/tfjs";
 
+type Initializer = ReturnType<typeof tf.initializers.glorotUniform>;
+
 /** MNIST and Fashion-MNIST images: 28x28 pixels, one grey channel. */
 export const IMAGE_SIZE = 28;
 export const IMAGE_SHAPE: [number, number, number] = [IMAGE_SIZE, IMAGE_SIZE, 1];
@@ -25,11 +27,11 @@ class SeedSequence {
     return this.next;
   }
 
-  glorot(): tf.initializers.Initializer {
+  glorot(): Initializer {
     return tf.initializers.glorotUniform({ seed: this.take() });
   }
 
-  he(): tf.initializers.Initializer {
+  he(): Initializer {
     return tf.initializers.heNormal({ seed: this.take() });
   }
 }
