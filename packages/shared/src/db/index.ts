@@ -1,4 +1,8 @@
 export * from "./database";
-export { createDatabaseIfMissing, startEmbeddedPostgres } from "./embedded-postgres";
+export {
+  createDatabaseIfMissing,
+  type EmbeddedServer,
+  startEmbeddedPostgres,
+} from "./embedded-postgres";
 export { MIGRATIONS_DIR, migrate } from "./migrate";
 export { createPrismaClient, type PrismaClient } from "./prisma";
