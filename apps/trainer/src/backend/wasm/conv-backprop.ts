@@ -1,0 +1,214 @@
+import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+import {
+  backend_util,
+  type Conv2DBackpropFilterAttrs,
+  type Conv2DBackpropInputAttrs,
+  type KernelConfig,
+  type KernelFunc,
+  type TensorInfo,
+} from "@tensorflow/tfjs-core";
+import {
+  conv2d,
+  release,
+  reshape,
+  runStock,
+  type SpatialPadding,
+  slice,
+  transpose,
+} from "./kernel-calls";
+
+type Shape4D = [number, number, number, number];
+
+/**
+ * Computes dL/dfilter as one XNNPACK convolution instead of a scalar loop.
+ * filterGrad[i, j, c, o] = sum over (b, y, x) of input[b, y*s + i - pad, x*s + j - pad, c] * dy[b, y, x, o].
+ * Read with the batch as the channel axis, that is a convolution of input [c, H, W, b] with dy laid
+ * out as a filter [outH, outW, b, o], at dilation = the forward stride, giving [c, kH, kW, o].
+ */
+export function conv2DBackpropFilter({
+  inputs,
+  attrs,
+  backend,
+}: Parameters<KernelFunc>[0]): TensorInfo {
+  const wasm = backend as BackendWasm;
+  const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
+  const { strides, pad, dataFormat, dimRoundingMode, filterShape } =
+    attrs as unknown as Conv2DBackpropFilterAttrs;
+  const info = backend_util.computeConv2DInfo(
+    x.shape as Shape4D,
+    filterShape,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+    false,
+    backend_util.convertConv2DDataFormat(dataFormat),
+  );
+  if (info.dataFormat !== "channelsLast") {
+    throw new Error(
+      `Conv2DBackpropFilter on wasm supports dataFormat NHWC only, got ${dataFormat}; use channelsLast layers.`,
+    );
+  }
+
+  // The windows touch padded rows [0, usedHeight). Rows past that are never read, and a negative
+  // bottom padding means trailing input rows that no window reaches, which are cropped.
+  const usedHeight = info.filterHeight + (info.outHeight - 1) * info.strideHeight;
+  const usedWidth = info.filterWidth + (info.outWidth - 1) * info.strideWidth;
+  const bottom = usedHeight - info.padInfo.top - info.inHeight;
+  const right = usedWidth - info.padInfo.left - info.inWidth;
+  const cropped =
+    bottom < 0 || right < 0
+      ? slice(
+          wasm,
+          x,
+          [0, 0, 0, 0],
+          [
+            info.batchSize,
+            info.inHeight + Math.min(bottom, 0),
+            info.inWidth + Math.min(right, 0),
+            info.inChannels,
+          ],
+        )
+      : x;
+
+  const inputByChannel = transpose(wasm, cropped, [3, 1, 2, 0]);
+  const dyAsFilter = transpose(wasm, dy, [1, 2, 0, 3]);
+  const padding: SpatialPadding = [
+    info.padInfo.top,
+    Math.max(bottom, 0),
+    info.padInfo.left,
+    Math.max(right, 0),
+  ];
+  const gradByChannel = conv2d(
+    wasm,
+    inputByChannel,
+    dyAsFilter,
+    [1, 1],
+    [info.strideHeight, info.strideWidth],
+    padding,
+  );
+  const grad = transpose(wasm, gradByChannel, [1, 2, 0, 3]);
+
+  release(wasm, inputByChannel, dyAsFilter, gradByChannel);
+  if (cropped !== x) release(wasm, cropped);
+  return grad;
+}
+
+/**
+ * Computes dL/dinput as a stride-1 XNNPACK convolution of dy, with zeros inserted between its
+ * rows and columns for strided layers, and the filter rotated by 180 degrees with its input and
+ * output channels swapped.
+ */
+export function conv2DBackpropInput({
+  inputs,
+  attrs,
+  backend,
+}: Parameters<KernelFunc>[0]): TensorInfo {
+  const wasm = backend as BackendWasm;
+  const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
+  const { strides, pad, dataFormat, dimRoundingMode, inputShape } =
+    attrs as unknown as Conv2DBackpropInputAttrs;
+  const info = backend_util.computeConv2DInfo(
+    inputShape,
+    filter.shape as Shape4D,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+    false,
+    backend_util.convertConv2DDataFormat(dataFormat),
+  );
+  const top = info.filterHeight - 1 - info.padInfo.top;
+  const left = info.filterWidth - 1 - info.padInfo.left;
+  if (info.dataFormat !== "channelsLast" || top < 0 || left < 0) {
+    // Explicit padding wider than the filter, or NCHW, is rare enough to leave to the stock kernel.
+    return runStock("Conv2DBackpropInput", wasm, inputs, attrs);
+  }
+
+  let source = dilate(wasm, dy, info.strideHeight, info.strideWidth);
+  const dilatedHeight = info.outHeight * info.strideHeight;
+  const dilatedWidth = info.outWidth * info.strideWidth;
+  const bottom = info.inHeight - dilatedHeight + info.padInfo.top;
+  const right = info.inWidth - dilatedWidth + info.padInfo.left;
+  if (bottom < 0 || right < 0) {
+    // The rows being cropped are inserted zeros, so cropping changes no value.
+    const cropped = slice(
+      wasm,
+      source,
+      [0, 0, 0, 0],
+      [
+        info.batchSize,
+        dilatedHeight + Math.min(bottom, 0),
+        dilatedWidth + Math.min(right, 0),
+        info.outChannels,
+      ],
+    );
+    if (source !== dy) release(wasm, source);
+    source = cropped;
+  }
+
+  const reversed = runStock("Reverse", wasm, { x: filter }, { dims: [0, 1] });
+  const flipped = transpose(wasm, reversed, [0, 1, 3, 2]);
+  const grad = conv2d(
+    wasm,
+    source,
+    flipped,
+    [1, 1],
+    [1, 1],
+    [top, Math.max(bottom, 0), left, Math.max(right, 0)],
+  );
+
+  release(wasm, reversed, flipped);
+  if (source !== dy) release(wasm, source);
+  return grad;
+}
+
+/** Inserts (stride - 1) zeros after every row and column of an NHWC tensor. */
+function dilate(
+  backend: BackendWasm,
+  x: TensorInfo,
+  strideHeight: number,
+  strideWidth: number,
+): TensorInfo {
+  if (strideHeight === 1 && strideWidth === 1) return x;
+  const [batch, height, width, channels] = x.shape as Shape4D;
+
+  const split = reshape(backend, x, [batch, height, 1, width, 1, channels]);
+  const padded = runStock(
+    "PadV2",
+    backend,
+    { x: split },
+    {
+      paddings: [
+        [0, 0],
+        [0, 0],
+        [0, strideHeight - 1],
+        [0, 0],
+        [0, strideWidth - 1],
+        [0, 0],
+      ],
+      constantValue: 0,
+    },
+  );
+  const dilated = reshape(backend, padded, [
+    batch,
+    height * strideHeight,
+    width * strideWidth,
+    channels,
+  ]);
+
+  release(backend, split, padded);
+  return dilated;
+}
+
+export const conv2DBackpropFilterConfig: KernelConfig = {
+  kernelName: "Conv2DBackpropFilter",
+  backendName: "wasm",
+  kernelFunc: conv2DBackpropFilter,
+};
+
+export const conv2DBackpropInputConfig: KernelConfig = {
+  kernelName: "Conv2DBackpropInput",
+  backendName: "wasm",
+  kernelFunc: conv2DBackpropInput,
+};

@@ -1,0 +1,48 @@
+import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+import {
+  backend_util,
+  type KernelConfig,
+  type KernelFunc,
+  type SumAttrs,
+  type TensorInfo,
+  util,
+} from "@tensorflow/tfjs-core";
+import { runStock } from "./kernel-calls";
+
+/**
+ * Sums over leading axes (bias gradients: a conv's dy [b, h, w, c] over b, h, w) in one pass over
+ * the heap. The stock kernel first transposes the reduced axes to the end, which for the seed
+ * CNN's conv layer meant copying 2.7M floats with a cache-hostile stride on every step.
+ */
+export function sum({ inputs, attrs, backend }: Parameters<KernelFunc>[0]): TensorInfo {
+  const wasm = backend as BackendWasm;
+  const { x } = inputs as { x: TensorInfo };
+  const { axis, keepDims } = attrs as unknown as SumAttrs;
+  const axes = util.parseAxisParam(axis, x.shape).sort((p, q) => p - q);
+  const leading = axes.length > 0 && axes.every((value, index) => value === index);
+  if (x.dtype !== "float32" || !leading || axes.length === x.shape.length) {
+    return runStock("Sum", wasm, inputs, attrs);
+  }
+
+  const keptShape = x.shape.slice(axes.length);
+  const columns = util.sizeFromShape(keptShape);
+  const rows = util.sizeFromShape(x.shape) / columns;
+  const outShape = keepDims ? backend_util.expandShapeToKeepDim(keptShape, axes) : keptShape;
+  const output = wasm.makeOutput(outShape, "float32");
+  const values = wasm.typedArrayFromHeap(x) as Float32Array;
+  const totals = new Float64Array(columns);
+  for (let row = 0; row < rows; row++) {
+    const base = row * columns;
+    for (let column = 0; column < columns; column++) {
+      totals[column] = (totals[column] as number) + (values[base + column] as number);
+    }
+  }
+  (wasm.typedArrayFromHeap(output) as Float32Array).set(totals);
+  return output;
+}
+
+export const sumConfig: KernelConfig = {
+  kernelName: "Sum",
+  backendName: "wasm",
+  kernelFunc: sum,
+};

@@ -1,0 +1,425 @@
+import * as tf from "@tensorflow/tfjs";
+import { beforeAll, describe, expect, test } from "vitest";
+import { selectBackend } from "../src/backend";
+
+// Every kernel this package registers for wasm is checked against the pure-JS cpu backend, which
+// follows TensorFlow's semantics. Inputs are plain arrays so that each backend builds its own tensors.
+
+type Values = Float32Array | Int32Array | Uint8Array;
+type Computation = () => tf.Tensor | tf.Tensor[];
+
+/** Tolerance on max |wasm - cpu| / max |cpu|, so that values near zero do not dominate. */
+const RELATIVE_TOLERANCE = 1e-4;
+
+/** Deterministic pseudo-random numbers, so that a failure reproduces. */
+function randomValues(size: number, seed: number, low = -1, high = 1): Float32Array {
+  let state = seed >>> 0 || 1;
+  const values = new Float32Array(size);
+  for (let i = 0; i < size; i++) {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    values[i] = low + ((state >>> 0) / 2 ** 32) * (high - low);
+  }
+  return values;
+}
+
+function randomIntegers(size: number, seed: number, low: number, high: number): Float32Array {
+  return randomValues(size, seed, low, high + 1).map(Math.floor);
+}
+
+function runOn(backend: "wasm" | "cpu", compute: Computation): Values[] {
+  tf.setBackend(backend);
+  return tf.tidy(() => {
+    const result = compute();
+    return (Array.isArray(result) ? result : [result]).map((t) => t.dataSync() as Values);
+  });
+}
+
+function relativeError(actual: Values, expected: Values): number {
+  let maxDiff = 0;
+  let maxRef = 0;
+  for (let i = 0; i < expected.length; i++) {
+    maxDiff = Math.max(maxDiff, Math.abs((actual[i] as number) - (expected[i] as number)));
+    maxRef = Math.max(maxRef, Math.abs(expected[i] as number));
+  }
+  return maxRef === 0 ? maxDiff : maxDiff / maxRef;
+}
+
+/** Runs `compute` on both backends and checks that each output matches in shape and value. */
+function expectSameOnBothBackends(compute: Computation): void {
+  const expected = runOn("cpu", compute);
+  const actual = runOn("wasm", compute);
+  expect(actual.length).toBe(expected.length);
+  actual.forEach((values, index) => {
+    const reference = expected[index] as Values;
+    expect(values.length).toBe(reference.length);
+    expect(relativeError(values, reference)).toBeLessThan(RELATIVE_TOLERANCE);
+  });
+}
+
+function runKernel(
+  kernelName: string,
+  inputs: Record<string, tf.Tensor>,
+  attrs: Record<string, unknown>,
+): tf.Tensor {
+  return tf.engine().runKernel(kernelName, inputs, attrs as tf.NamedAttrMap) as tf.Tensor;
+}
+
+interface ConvCase {
+  inputShape: [number, number, number, number];
+  kernelSize: number;
+  outChannels: number;
+  stride: number;
+  pad: "valid" | "same";
+}
+
+const CONV_CASES: ConvCase[] = [];
+for (const pad of ["valid", "same"] as const) {
+  for (const stride of [1, 2]) {
+    for (const kernelSize of [1, 3, 5]) {
+      CONV_CASES.push({ inputShape: [2, 9, 10, 1], kernelSize, outChannels: 4, stride, pad });
+      CONV_CASES.push({ inputShape: [3, 8, 7, 3], kernelSize, outChannels: 8, stride, pad });
+      CONV_CASES.push({ inputShape: [1, 11, 11, 8], kernelSize, outChannels: 5, stride, pad });
+    }
+  }
+}
+CONV_CASES.push({
+  inputShape: [4, 28, 28, 1],
+  kernelSize: 3,
+  outChannels: 32,
+  stride: 1,
+  pad: "valid",
+});
+CONV_CASES.push({
+  inputShape: [2, 14, 14, 32],
+  kernelSize: 3,
+  outChannels: 64,
+  stride: 1,
+  pad: "same",
+});
+CONV_CASES.push({
+  inputShape: [2, 14, 14, 16],
+  kernelSize: 1,
+  outChannels: 32,
+  stride: 2,
+  pad: "same",
+});
+
+function describeConv(c: ConvCase): string {
+  return `${c.inputShape.join("x")} k${c.kernelSize} out${c.outChannels} s${c.stride} ${c.pad}`;
+}
+
+function convOutputShape(c: ConvCase): [number, number, number, number] {
+  const [batch, height, width] = c.inputShape;
+  const size = (n: number) =>
+    c.pad === "same" ? Math.ceil(n / c.stride) : Math.floor((n - c.kernelSize) / c.stride) + 1;
+  return [batch, size(height), size(width), c.outChannels];
+}
+
+beforeAll(async () => {
+  await selectBackend("cpu");
+  await selectBackend("wasm");
+});
+
+describe("Conv2DBackpropFilter on wasm", () => {
+  test.each(CONV_CASES.map((c) => [describeConv(c), c] as const))("matches cpu for %s", (_, c) => {
+    const dyShape = convOutputShape(c);
+    const xValues = randomValues(tf.util.sizeFromShape(c.inputShape), 1);
+    const dyValues = randomValues(tf.util.sizeFromShape(dyShape), 2);
+    const filterShape = [c.kernelSize, c.kernelSize, c.inputShape[3], c.outChannels];
+    expectSameOnBothBackends(() =>
+      runKernel(
+        "Conv2DBackpropFilter",
+        { x: tf.tensor4d(xValues, c.inputShape), dy: tf.tensor4d(dyValues, dyShape) },
+        { strides: [c.stride, c.stride], pad: c.pad, dataFormat: "NHWC", filterShape },
+      ),
+    );
+  });
+});
+
+describe("Conv2DBackpropInput on wasm", () => {
+  test.each(CONV_CASES.map((c) => [describeConv(c), c] as const))("matches cpu for %s", (_, c) => {
+    const dyShape = convOutputShape(c);
+    const filterShape: [number, number, number, number] = [
+      c.kernelSize,
+      c.kernelSize,
+      c.inputShape[3],
+      c.outChannels,
+    ];
+    const filterValues = randomValues(tf.util.sizeFromShape(filterShape), 3);
+    const dyValues = randomValues(tf.util.sizeFromShape(dyShape), 4);
+    expectSameOnBothBackends(() =>
+      runKernel(
+        "Conv2DBackpropInput",
+        { dy: tf.tensor4d(dyValues, dyShape), filter: tf.tensor4d(filterValues, filterShape) },
+        { strides: [c.stride, c.stride], pad: c.pad, dataFormat: "NHWC", inputShape: c.inputShape },
+      ),
+    );
+  });
+});
+
+describe("conv2d gradients on wasm", () => {
+  test.each([
+    ["relu", 1, "valid"],
+    ["linear", 1, "same"],
+    ["linear", 2, "same"],
+    ["relu", 2, "valid"],
+  ] as const)("match cpu through the fused %s path, stride %d, %s", (activation, stride, pad) => {
+    const xValues = randomValues(2 * 9 * 9 * 3, 5);
+    const filterValues = randomValues(3 * 3 * 3 * 4, 6);
+    const biasValues = randomValues(4, 7);
+    expectSameOnBothBackends(() => {
+      const x = tf.tensor4d(xValues, [2, 9, 9, 3]);
+      const filter = tf.tensor4d(filterValues, [3, 3, 3, 4]);
+      const bias = tf.tensor1d(biasValues);
+      const loss = (a: tf.Tensor, f: tf.Tensor, b: tf.Tensor) =>
+        tf.fused
+          .conv2d({
+            x: a as tf.Tensor4D,
+            filter: f as tf.Tensor4D,
+            bias: b,
+            strides: stride,
+            pad,
+            activation,
+          })
+          .square()
+          .sum();
+      return tf.grads(loss)([x, filter, bias]);
+    });
+  });
+});
+
+describe("MaxPoolGrad on wasm", () => {
+  const cases = [
+    { shape: [2, 8, 8, 3], pool: 2, stride: 2, pad: "valid" },
+    { shape: [2, 9, 7, 4], pool: 2, stride: 2, pad: "same" },
+    { shape: [1, 7, 7, 2], pool: 3, stride: 1, pad: "same" },
+    { shape: [2, 9, 9, 5], pool: 3, stride: 2, pad: "valid" },
+  ] as const;
+
+  test.each(
+    cases.map(
+      (c) => [`${c.shape.join("x")} pool ${c.pool} stride ${c.stride} ${c.pad}`, c] as const,
+    ),
+  )("matches cpu for %s", (_, c) => {
+    const size = tf.util.sizeFromShape([...c.shape]);
+    // Small integers make ties and all-negative windows frequent.
+    const xValues = randomIntegers(size, 8, -4, 2);
+    expectSameOnBothBackends(() => {
+      const x = tf.tensor4d(xValues, [...c.shape]);
+      // Weighting the pooled values gives each window a different upstream gradient.
+      return tf.grad((input: tf.Tensor) => {
+        const pooled = tf.maxPool(input as tf.Tensor4D, c.pool, c.stride, c.pad);
+        return pooled.mul(tf.tensor(randomValues(pooled.size, 9), pooled.shape)).sum();
+      })(x);
+    });
+  });
+
+  test("routes gradient of an all-negative window", () => {
+    const x = tf.tensor4d([-3, -1, -2, -5], [1, 2, 2, 1]);
+    for (const backend of ["cpu", "wasm"] as const) {
+      const [grad] = runOn(backend, () =>
+        tf.grad((input: tf.Tensor) => tf.maxPool(input as tf.Tensor4D, 2, 2, "valid").sum())(x),
+      );
+      expect(Array.from(grad as Values)).toEqual([0, 1, 0, 0]);
+    }
+  });
+
+  test("routes gradient of a tie to the first maximum", () => {
+    const x = tf.tensor4d([0.5, 2, 2, 2], [1, 2, 2, 1]);
+    const [grad] = runOn("wasm", () =>
+      tf.grad((input: tf.Tensor) => tf.maxPool(input as tf.Tensor4D, 2, 2, "valid").sum())(x),
+    );
+    expect(Array.from(grad as Values)).toEqual([0, 1, 0, 0]);
+  });
+});
+
+describe("BatchMatMul on wasm", () => {
+  const shapes = [
+    { a: [5, 7], b: [7, 3] },
+    { a: [128, 300], b: [300, 16] },
+    { a: [2, 6, 4], b: [2, 4, 5] },
+    { a: [3, 6, 4], b: [4, 5] },
+  ];
+  const transposes = [
+    [false, false],
+    [true, false],
+    [false, true],
+    [true, true],
+  ] as const;
+
+  for (const { a, b } of shapes) {
+    test.each(transposes)(
+      `matches cpu for ${a.join("x")} by ${b.join("x")}, transposeA %s, transposeB %s`,
+      (transposeA, transposeB) => {
+        const shapeA = [...a];
+        const shapeB = [...b];
+        const rank = shapeA.length;
+        if (transposeA) [shapeA[rank - 1], shapeA[rank - 2]] = [a[rank - 2] ?? 0, a[rank - 1] ?? 0];
+        const rankB = shapeB.length;
+        if (transposeB)
+          [shapeB[rankB - 1], shapeB[rankB - 2]] = [b[rankB - 2] ?? 0, b[rankB - 1] ?? 0];
+        const aValues = randomValues(tf.util.sizeFromShape(shapeA), 10);
+        const bValues = randomValues(tf.util.sizeFromShape(shapeB), 11);
+        expectSameOnBothBackends(() =>
+          tf.matMul(tf.tensor(aValues, shapeA), tf.tensor(bValues, shapeB), transposeA, transposeB),
+        );
+      },
+    );
+  }
+
+  test.each(transposes)(
+    "fused product matches cpu, transposeA %s, transposeB %s",
+    (transposeA, transposeB) => {
+      const aValues = randomValues(6 * 9, 12);
+      const bValues = randomValues(9 * 4, 13);
+      const biasValues = randomValues(4, 14);
+      expectSameOnBothBackends(() =>
+        tf.fused.matMul({
+          a: tf.tensor2d(aValues, transposeA ? [9, 6] : [6, 9]),
+          b: tf.tensor2d(bValues, transposeB ? [4, 9] : [9, 4]),
+          transposeA,
+          transposeB,
+          bias: tf.tensor1d(biasValues),
+          activation: "relu",
+        }),
+      );
+    },
+  );
+});
+
+describe("Sum on wasm", () => {
+  test.each([
+    [[0], false],
+    [[0, 1, 2], false],
+    [[0, 1], true],
+    [[3], false],
+    [[1, 2], false],
+    [[0, 1, 2, 3], false],
+  ] as const)("matches cpu over axes %j, keepDims %s", (axes, keepDims) => {
+    const values = randomValues(4 * 6 * 5 * 3, 15);
+    expectSameOnBothBackends(() => tf.tensor4d(values, [4, 6, 5, 3]).sum([...axes], keepDims));
+  });
+});
+
+describe("Identity and Cast on wasm", () => {
+  test("identity keeps values after the source is disposed", () => {
+    tf.setBackend("wasm");
+    const source = tf.tensor1d([1, 2, 3]);
+    const copy = tf.engine().runKernel("Identity", { x: source }, {}) as tf.Tensor;
+    source.dispose();
+    expect(Array.from(copy.dataSync())).toEqual([1, 2, 3]);
+    copy.dispose();
+  });
+
+  test.each([
+    ["float32", "float32"],
+    ["float32", "int32"],
+    ["int32", "float32"],
+    ["bool", "float32"],
+  ] as const)("cast from %s to %s matches cpu", (from, to) => {
+    const values = randomValues(20, 16, -5, 5);
+    expectSameOnBothBackends(() => tf.tensor1d(values).cast(from).cast(to));
+  });
+});
+
+describe("kernels that run on cpu for wasm", () => {
+  test("UnsortedSegmentSum matches cpu", () => {
+    const values = randomValues(6 * 4, 17);
+    expectSameOnBothBackends(() =>
+      tf.unsortedSegmentSum(
+        tf.tensor2d(values, [6, 4]),
+        tf.tensor1d([0, 2, 1, 0, 2, 2], "int32"),
+        3,
+      ),
+    );
+  });
+
+  test("depthwise conv2d gradients match cpu", () => {
+    const xValues = randomValues(2 * 7 * 7 * 3, 18);
+    const filterValues = randomValues(3 * 3 * 3 * 2, 19);
+    expectSameOnBothBackends(() =>
+      tf.grads((x: tf.Tensor, filter: tf.Tensor) =>
+        tf
+          .depthwiseConv2d(x as tf.Tensor4D, filter as tf.Tensor4D, 1, "same")
+          .square()
+          .sum(),
+      )([tf.tensor4d(xValues, [2, 7, 7, 3]), tf.tensor4d(filterValues, [3, 3, 3, 2])]),
+    );
+  });
+
+  test("ResizeNearestNeighborGrad matches cpu for a batch of three", () => {
+    const xValues = randomValues(3 * 4 * 5 * 2, 20);
+    expectSameOnBothBackends(() =>
+      tf.grad((x: tf.Tensor) =>
+        tf.image
+          .resizeNearestNeighbor(x as tf.Tensor4D, [8, 10])
+          .mul(tf.range(0, 160).reshape([8, 10, 2]))
+          .sum(),
+      )(tf.tensor4d(xValues, [3, 4, 5, 2])),
+    );
+  });
+});
+
+describe("whole-model gradients on wasm", () => {
+  function seedCnn(): tf.Sequential {
+    return tf.sequential({
+      layers: [
+        tf.layers.conv2d({
+          inputShape: [28, 28, 1],
+          filters: 32,
+          kernelSize: 3,
+          activation: "relu",
+          kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }),
+        }),
+        tf.layers.maxPooling2d({ poolSize: 2 }),
+        tf.layers.flatten(),
+        tf.layers.dense({
+          units: 128,
+          activation: "relu",
+          kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }),
+        }),
+        tf.layers.dense({
+          units: 10,
+          activation: "softmax",
+          kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }),
+        }),
+      ],
+    });
+  }
+
+  test("seed CNN variable gradients match cpu", () => {
+    const images = randomValues(16 * 28 * 28, 21, 0, 1);
+    const labels = randomIntegers(16, 22, 0, 9);
+    const gradients: Record<string, Record<string, Values>> = {};
+    for (const backend of ["cpu", "wasm"] as const) {
+      tf.setBackend(backend);
+      const model = seedCnn();
+      gradients[backend] = tf.tidy(() => {
+        const x = tf.tensor4d(images, [16, 28, 28, 1]);
+        const y = tf.oneHot(tf.tensor1d(labels, "int32"), 10);
+        const { grads } = tf.variableGrads(() =>
+          tf.losses.softmaxCrossEntropy(y, model.apply(x) as tf.Tensor),
+        );
+        return Object.fromEntries(
+          model.trainableWeights.map((weight, index) => [
+            `${index}:${weight.shape.join("x")}`,
+            grads[(weight.read() as tf.Variable).name]?.dataSync() as Values,
+          ]),
+        );
+      });
+      model.dispose();
+    }
+    const names = Object.keys(gradients.cpu ?? {});
+    expect(names.length).toBe(6);
+    for (const name of names) {
+      const actual = gradients.wasm?.[name];
+      const expected = gradients.cpu?.[name];
+      expect(actual, name).toBeDefined();
+      expect(relativeError(actual as Values, expected as Values), name).toBeLessThan(
+        RELATIVE_TOLERANCE,
+      );
+    }
+  });
+});
