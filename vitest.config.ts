@@ -11,5 +11,6 @@ export default defineConfig({
     hookTimeout: 180_000,
     fileParallelism: false,
     pool: "forks",
+    env: { LOG_LEVEL: process.env.LOG_LEVEL ?? "warn" },
   },
 });

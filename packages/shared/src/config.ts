@@ -44,8 +44,18 @@ export interface Config extends Environment {
 }
 
 function describeAllowed(issue: z.core.$ZodIssue): string {
-  if (issue.code === "invalid_value") return `one of ${issue.values.join(", ")}`;
-  return issue.message;
+  switch (issue.code) {
+    case "invalid_value":
+      return `one of ${issue.values.join(", ")}`;
+    case "invalid_type":
+      return issue.expected === "number" ? "a number" : `a ${issue.expected}`;
+    case "too_small":
+      return `a number >= ${issue.minimum}`;
+    case "too_big":
+      return `a number <= ${issue.maximum}`;
+    default:
+      return issue.message;
+  }
 }
 
 /**

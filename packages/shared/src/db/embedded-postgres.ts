@@ -1,5 +1,5 @@
 import { constants } from "node:fs";
-import { access, mkdir, stat } from "node:fs/promises";
+import { access, chmod, mkdir, stat } from "node:fs/promises";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -44,10 +44,12 @@ async function importWithoutExitHooks() {
   return module.default;
 }
 
-async function ensureWritable(dir: string): Promise<void> {
+async function ensureWritable(dir: string, isRoot: boolean): Promise<void> {
   try {
     await mkdir(dir, { recursive: true });
     await access(dir, constants.W_OK);
+    // As root the server runs as the 'postgres' user, which must be able to enter this folder.
+    if (isRoot) await chmod(dir, (await stat(dir)).mode | 0o711);
   } catch (error) {
     throw new SetupError(
       `The data folder ${dir} is not writable (${(error as Error).message}).`,
@@ -105,7 +107,8 @@ export async function startEmbeddedPostgres(options: {
   const { dataDir, port, log } = options;
   const pgDir = path.join(dataDir, "postgres");
 
-  await ensureWritable(dataDir);
+  const isRoot = os.userInfo().uid === 0;
+  await ensureWritable(dataDir, isRoot);
   const releaseOwnerLock = await acquireOwnerLock(dataDir);
 
   try {
@@ -120,7 +123,6 @@ export async function startEmbeddedPostgres(options: {
       if (logTail.length > 30) logTail.shift();
       log.debug({ postgres: text.trim() }, "postgres output");
     };
-    const isRoot = os.userInfo().uid === 0;
     const server: EmbeddedPostgresInstance = new EmbeddedPostgres({
       databaseDir: pgDir,
       port,

@@ -31,7 +31,7 @@ export async function clearStalePostmasterLock(pgDir: string, log: Logger): Prom
     return;
   }
 
-  log.warn({ pid }, "Stopping a PostgreSQL server left running by a killed start");
+  log.warn({ orphanPid: pid }, "Stopping a PostgreSQL server left running by a killed start");
   process.kill(pid, "SIGINT");
   if (!(await waitForExit(pid, 20_000))) {
     process.kill(pid, "SIGQUIT");

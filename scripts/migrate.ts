@@ -1,0 +1,13 @@
+import { createLogger, loadConfig, SetupError } from "@convnet/shared";
+import { openDatabase } from "@convnet/shared/db";
+
+// Applies pending migrations to the configured database (DATABASE_URL or the embedded one).
+const log = createLogger("migrate");
+try {
+  const database = await openDatabase(loadConfig(), log);
+  await database.stop();
+} catch (error) {
+  if (!(error instanceof SetupError)) throw error;
+  process.stderr.write(`Cannot migrate: ${error.message}\nFix: ${error.fix}\n`);
+  process.exitCode = 1;
+}
