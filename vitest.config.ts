@@ -2,6 +2,9 @@ import { defineConfig } from "vitest/config";
 
 // One runner for the whole repository. Tests touch a real PostgreSQL and train real models,
 // so they get long timeouts and run file by file on a 2-core machine rather than in a flood.
+// Test output stays readable: components log warnings and errors only, unless LOG_LEVEL says otherwise.
+process.env.LOG_LEVEL ??= "warn";
+
 export default defineConfig({
   test: {
     include: ["{apps,packages}/*/{src,test}/**/*.test.ts", "test/**/*.test.ts"],
@@ -11,6 +14,5 @@ export default defineConfig({
     hookTimeout: 180_000,
     fileParallelism: false,
     pool: "forks",
-    env: { LOG_LEVEL: process.env.LOG_LEVEL ?? "warn" },
   },
 });
