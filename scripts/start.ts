@@ -6,7 +6,7 @@ import { Component, type ComponentSpec } from "./stack/component";
 import { ensureLocalTokens } from "./stack/local-tokens";
 import { waitForHttp } from "./stack/wait-for-http";
 import { watchAncestors } from "./stack/watch-ancestors";
-import { ensureWebBuild, NEXT_BIN, WEB_DIR } from "./stack/web-build";
+import { ensureWebBuild, NEXT_BIN, WEB_DIR, webAppExists } from "./stack/web-build";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 const API_ENTRY = path.join(ROOT, "apps/api/src/main.ts");
@@ -84,7 +84,7 @@ async function main(): Promise<void> {
   }
 
   let dashboardUrl: string | undefined;
-  if (existsSync(path.join(WEB_DIR, "app"))) {
+  if (webAppExists()) {
     await ensureWebBuild(log);
     const web = new Component(
       {

@@ -5,8 +5,14 @@ import path from "node:path";
 import type { Logger } from "@convnet/shared";
 
 export const WEB_DIR = path.resolve(import.meta.dirname, "../../apps/web");
+/** True once the dashboard's app router exists, in either of Next's folder layouts. */
+export function webAppExists(): boolean {
+  return existsSync(path.join(WEB_DIR, "src/app")) || existsSync(path.join(WEB_DIR, "app"));
+}
+
 export const NEXT_BIN = path.resolve(import.meta.dirname, "../../node_modules/next/dist/bin/next");
-const SOURCE_DIRS = ["app", "components", "lib", "public"];
+const SOURCE_DIRS = ["src", "app", "components", "lib", "public"];
+const CONFIG_FILES = ["next.config.ts", "package.json"];
 
 async function newestSourceTime(dir: string): Promise<number> {
   let newest = 0;
