@@ -36,7 +36,10 @@ export async function ensureWebBuild(log: Logger): Promise<void> {
     const times = await Promise.all(
       SOURCE_DIRS.map((dir) => newestSourceTime(path.join(WEB_DIR, dir))),
     );
-    if (Math.max(...times) <= builtAt) return;
+    const configTimes = CONFIG_FILES.map((file) => path.join(WEB_DIR, file))
+      .filter((file) => existsSync(file))
+      .map((file) => statSync(file).mtimeMs);
+    if (Math.max(...times, ...configTimes) <= builtAt) return;
   }
 
   log.info("Building the dashboard (first start or changed sources; this takes a minute or two)");
