@@ -18,7 +18,7 @@ function tsxCommand(entry: string): Pick<ComponentSpec, "command" | "args"> {
 }
 
 /**
- * The whole local stack in one command: database (embedded unless DATABASE_URL is set),
+ * Starts the whole local stack in one command: database (embedded unless DATABASE_URL is set),
  * migrations, API, trainer workers and dashboard. Components that do not exist yet are skipped.
  */
 async function main(): Promise<void> {
