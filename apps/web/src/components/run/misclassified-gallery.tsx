@@ -1,0 +1,50 @@
+"use client";
+
+import { useState } from "react";
+import type { Misclassified } from "@/lib/types";
+
+/** Shown at once; the rest behind a button, since a weak run can misclassify thousands. */
+const INITIAL_COUNT = 48;
+
+export function MisclassifiedGallery(props: { items: Misclassified[] }) {
+  const [limit, setLimit] = useState(INITIAL_COUNT);
+  const [imagesMissing, setImagesMissing] = useState(false);
+  const shown = props.items.slice(0, limit);
+
+  return (
+    <>
+      {imagesMissing ? (
+        <p className="muted">Test images are not served by this API, so only the labels show.</p>
+      ) : null}
+      <div className="gallery" data-testid="misclassified">
+        {shown.map((item) => (
+          <figure key={item.index}>
+            {imagesMissing ? (
+              <span className="digit-placeholder">{item.label}</span>
+            ) : (
+              // biome-ignore lint/performance/noImgElement: 28x28 test digits streamed from the API need no optimisation.
+              <img
+                src={`/api/files/mnist/test/${item.index}.png`}
+                alt={`Test digit ${item.index}, true ${item.label}`}
+                width={56}
+                height={56}
+                loading="lazy"
+                onError={() => setImagesMissing(true)}
+              />
+            )}
+            <figcaption>
+              true <strong>{item.label}</strong> → <span className="bad">{item.predicted}</span>
+              <br />
+              <span className="muted">#{item.index}</span>
+            </figcaption>
+          </figure>
+        ))}
+      </div>
+      {props.items.length > limit ? (
+        <button type="button" onClick={() => setLimit((current) => current + 96)} style={{ marginTop: "0.5rem" }}>
+          Show more ({props.items.length - limit} left)
+        </button>
+      ) : null}
+    </>
+  );
+}
