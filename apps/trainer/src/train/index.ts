@@ -1,0 +1,18 @@
+export type { AugmentationRanges, ImageTransform } from "./augment";
+export {
+  applyTransforms,
+  augmentBatch,
+  drawTransforms,
+  IDENTITY_TRANSFORM,
+  projectiveCoefficients,
+} from "./augment";
+export { checkRunConfig, InvalidRunConfigError } from "./config";
+export { createRandom, deriveSeed } from "./random";
+export { trainRun } from "./run";
+export type {
+  BatchProgress,
+  EpochReport,
+  Misclassification,
+  RunResult,
+  TrainOptions,
+} from "./types";
