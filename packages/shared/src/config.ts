@@ -25,6 +25,8 @@ const environmentSchema = z.object({
   API_URL: z.string().url().optional(),
   API_TOKEN: z.string().min(1).optional(),
   WEB_PORT: port.default(3000),
+  /** Comma-separated origins whose cookie-authenticated WebSocket upgrades the API accepts. */
+  ALLOWED_ORIGINS: z.string().min(1).optional(),
   WORKERS: z.coerce.number().int().min(0).max(256).optional(),
   TRAINER_BACKEND: z.enum(BACKEND_PREFERENCES).default("auto"),
   MNIST_DIR: z.string().min(1).optional(),
@@ -40,6 +42,7 @@ export interface Config extends Environment {
   artifactDir: string;
   postgresDir: string;
   apiUrl: string;
+  allowedOrigins: string[];
   workers: number;
 }
 
@@ -84,6 +87,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     postgresDir: path.join(dataDir, "postgres"),
     artifactDir: path.resolve(cwd, environment.ARTIFACT_DIR ?? path.join(dataDir, "artifacts")),
     apiUrl: environment.API_URL ?? `http://${environment.API_HOST}:${environment.API_PORT}/graphql`,
+    allowedOrigins: environment.ALLOWED_ORIGINS
+      ? environment.ALLOWED_ORIGINS.split(",")
+          .map((origin) => origin.trim())
+          .filter(Boolean)
+      : [`http://localhost:${environment.WEB_PORT}`, `http://127.0.0.1:${environment.WEB_PORT}`],
     workers: environment.WORKERS ?? os.availableParallelism(),
   };
 }

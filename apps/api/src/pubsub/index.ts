@@ -31,13 +31,19 @@ export async function publish<T extends Topic>(topic: T, payload: TopicPayloads[
   if (!active) {
     if (!warnedInactive) {
       warnedInactive = true;
-      (log ?? createLogger("pubsub")).warn({ topic }, "No pub/sub is running in this process; events are not sent");
+      (log ?? createLogger("pubsub")).warn(
+        { topic },
+        "No pub/sub is running in this process; events are not sent",
+      );
     }
     return;
   }
   try {
     await active.send(topic, payload);
   } catch (error) {
-    (log ?? createLogger("pubsub")).error({ err: error, topic, payload }, "Publishing an event failed");
+    (log ?? createLogger("pubsub")).error(
+      { err: error, topic, payload },
+      "Publishing an event failed",
+    );
   }
 }

@@ -1,7 +1,13 @@
 import type { Logger } from "@convnet/shared";
 import pg from "pg";
 import type { PubSub } from "type-graphql";
-import { MAX_PAYLOAD_BYTES, NOTIFY_CHANNEL, TOPICS, type Topic, type TopicPayloads } from "./topics";
+import {
+  MAX_PAYLOAD_BYTES,
+  NOTIFY_CHANNEL,
+  TOPICS,
+  type Topic,
+  type TopicPayloads,
+} from "./topics";
 
 type Listener = (payload: unknown) => void;
 
@@ -29,7 +35,9 @@ export class PostgresPubSub implements PubSub {
     private readonly log: Logger,
   ) {
     this.pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
-    this.pool.on("error", (error) => this.log.error({ err: error }, "Publishing connection failed"));
+    this.pool.on("error", (error) =>
+      this.log.error({ err: error }, "Publishing connection failed"),
+    );
   }
 
   async start(): Promise<void> {

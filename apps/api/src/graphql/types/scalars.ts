@@ -1,0 +1,1 @@
+export { DateTimeResolver as DateTimeScalar, JSONResolver as JSONScalar } from "graphql-scalars";

@@ -1,0 +1,29 @@
+import type { Config, Logger } from "@convnet/shared";
+import type { PrismaClient } from "@convnet/shared/db";
+import type { Viewer } from "../auth/roles";
+import type { PostgresPubSub } from "../pubsub";
+import { createLoaders, type Loaders } from "./loaders";
+
+/** What lives for the whole process and every request shares. */
+export interface ServerDependencies {
+  prisma: PrismaClient;
+  config: Config;
+  log: Logger;
+  pubsub: PostgresPubSub;
+}
+
+/** The context of one GraphQL operation (an HTTP request or one subscription). */
+export interface ApiContext extends ServerDependencies {
+  /** Null only while the auth checks run; every resolver sees an authenticated caller. */
+  viewer: Viewer | null;
+  loaders: Loaders;
+}
+
+export function createContext(dependencies: ServerDependencies, viewer: Viewer | null): ApiContext {
+  return {
+    ...dependencies,
+    viewer,
+    log: viewer ? dependencies.log.child({ tokenId: viewer.tokenId }) : dependencies.log,
+    loaders: createLoaders(dependencies.prisma),
+  };
+}
