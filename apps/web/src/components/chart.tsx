@@ -1,5 +1,6 @@
 "use client";
 
+import type { EChartsOption } from "echarts";
 import { BarChart, HeatmapChart, LineChart, ParallelChart, ScatterChart } from "echarts/charts";
 import {
   DataZoomComponent,
@@ -13,7 +14,6 @@ import {
 } from "echarts/components";
 import * as echarts from "echarts/core";
 import { CanvasRenderer } from "echarts/renderers";
-import type { EChartsOption } from "echarts";
 import ReactEChartsCore from "echarts-for-react/lib/core";
 
 // Only the chart kinds the dashboard draws are registered, which keeps the bundle a fraction of

@@ -35,7 +35,10 @@ export function Nav() {
       </Link>
       <nav aria-label="Main">
         {LINKS.map((link) => {
-          const active = link.href === "/" ? pathname === "/" || pathname.startsWith("/runs") : pathname.startsWith(link.href);
+          const active =
+            link.href === "/"
+              ? pathname === "/" || pathname.startsWith("/runs")
+              : pathname.startsWith(link.href);
           return (
             <Link key={link.href} href={link.href} aria-current={active ? "page" : undefined}>
               {link.label}

@@ -21,9 +21,7 @@ export function useSession(): Session {
 
 export function Providers(props: { webSocketUrl: string; viewer: Viewer; children: ReactNode }) {
   const [connection, setConnection] = useState<ConnectionState>("connecting");
-  const [dashboard, setDashboard] = useState<ReturnType<typeof createDashboardClient> | null>(
-    null,
-  );
+  const [dashboard, setDashboard] = useState<ReturnType<typeof createDashboardClient> | null>(null);
 
   // The client needs window (page host name, WebSocket), so it is made after hydration and the
   // server renders only the page frame.

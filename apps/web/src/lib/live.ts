@@ -2,7 +2,11 @@
 
 import { useEffect, useState } from "react";
 import { useQuery, useSubscription } from "urql";
-import { METRIC_SERIES_QUERY, METRICS_LOGGED_SUBSCRIPTION, RUN_UPDATED_SUBSCRIPTION } from "./queries";
+import {
+  METRIC_SERIES_QUERY,
+  METRICS_LOGGED_SUBSCRIPTION,
+  RUN_UPDATED_SUBSCRIPTION,
+} from "./queries";
 import type { MetricSeries, RunRow } from "./types";
 
 /** Most points per series the charts ask for; the API downsamples longer series (min/max kept). */
@@ -24,10 +28,13 @@ export function useLiveSeries(runIds: string[], keys: readonly string[]) {
   });
   const [events, setEvents] = useState(0);
 
-  useSubscription({ query: METRICS_LOGGED_SUBSCRIPTION, variables: { runIds }, pause: paused }, (_previous, event) => {
-    setEvents((count) => count + 1);
-    return event;
-  });
+  useSubscription(
+    { query: METRICS_LOGGED_SUBSCRIPTION, variables: { runIds }, pause: paused },
+    (_previous, event) => {
+      setEvents((count) => count + 1);
+      return event;
+    },
+  );
 
   useEffect(() => {
     if (events === 0) return;

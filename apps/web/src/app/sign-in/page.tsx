@@ -10,8 +10,13 @@ export default async function SignInPage(props: {
   return (
     <main className="sign-in">
       <h1>ConvNet Lab</h1>
-      <p className="muted">Sign in with an API token. Create one with <code>npm run token -- create --role editor --label you</code>.</p>
-      {query.expired ? <p className="state state-error">That token is no longer valid. Paste another one.</p> : null}
+      <p className="muted">
+        Sign in with an API token. Create one with{" "}
+        <code>npm run token -- create --role editor --label you</code>.
+      </p>
+      {query.expired ? (
+        <p className="state state-error">That token is no longer valid. Paste another one.</p>
+      ) : null}
       <SignInForm />
     </main>
   );

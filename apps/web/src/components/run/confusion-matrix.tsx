@@ -31,8 +31,21 @@ export function ConfusionMatrix(props: { matrix: number[][] }) {
             return `true ${value[1]}, predicted ${value[0]}: ${value[2]}`;
           },
         },
-        xAxis: { type: "category", data: classes, name: "predicted", nameLocation: "middle", nameGap: 24 },
-        yAxis: { type: "category", data: classes, name: "true", inverse: true, nameLocation: "middle", nameGap: 28 },
+        xAxis: {
+          type: "category",
+          data: classes,
+          name: "predicted",
+          nameLocation: "middle",
+          nameGap: 24,
+        },
+        yAxis: {
+          type: "category",
+          data: classes,
+          name: "true",
+          inverse: true,
+          nameLocation: "middle",
+          nameGap: 28,
+        },
         visualMap: {
           min: 0,
           max: maxError,

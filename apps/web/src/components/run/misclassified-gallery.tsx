@@ -41,7 +41,11 @@ export function MisclassifiedGallery(props: { items: Misclassified[] }) {
         ))}
       </div>
       {props.items.length > limit ? (
-        <button type="button" onClick={() => setLimit((current) => current + 96)} style={{ marginTop: "0.5rem" }}>
+        <button
+          type="button"
+          onClick={() => setLimit((current) => current + 96)}
+          style={{ marginTop: "0.5rem" }}
+        >
           Show more ({props.items.length - limit} left)
         </button>
       ) : null}

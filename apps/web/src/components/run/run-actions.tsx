@@ -2,11 +2,7 @@
 
 import Link from "next/link";
 import { useMutation } from "urql";
-import {
-  CANCEL_RUN_MUTATION,
-  REGISTER_MODEL_MUTATION,
-  RETRY_RUN_MUTATION,
-} from "@/lib/queries";
+import { CANCEL_RUN_MUTATION, REGISTER_MODEL_MUTATION, RETRY_RUN_MUTATION } from "@/lib/queries";
 import type { ModelVersion, RunRow } from "@/lib/types";
 import { useSession } from "../providers";
 import { describeError } from "../states";
@@ -44,7 +40,11 @@ export function RunActions(props: { run: RunRow }) {
         </button>
       ) : null}
       {retryable ? (
-        <button type="button" disabled={retryState.fetching} onClick={() => void retry({ id: run.id })}>
+        <button
+          type="button"
+          disabled={retryState.fetching}
+          onClick={() => void retry({ id: run.id })}
+        >
           Retry
         </button>
       ) : null}

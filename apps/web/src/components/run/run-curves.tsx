@@ -31,7 +31,10 @@ export function RunCurves(props: { runId: string; series: MetricSeries[] }) {
                 {
                   name: "train",
                   color: PALETTE[0],
-                  points: pointsFor(props.series, props.runId, panel.train).map((p) => [p.step, p.value]),
+                  points: pointsFor(props.series, props.runId, panel.train).map((p) => [
+                    p.step,
+                    p.value,
+                  ]),
                 },
                 {
                   name: "validation",

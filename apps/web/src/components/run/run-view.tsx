@@ -4,7 +4,13 @@ import Link from "next/link";
 import { useEffect, useMemo } from "react";
 import { useQuery } from "urql";
 import { CURVE_KEYS } from "@/lib/curves";
-import { formatBytes, formatDateTime, formatDuration, formatJson, formatPercent } from "@/lib/format";
+import {
+  formatBytes,
+  formatDateTime,
+  formatDuration,
+  formatJson,
+  formatPercent,
+} from "@/lib/format";
 import { useLiveRuns, useLiveSeries } from "@/lib/live";
 import { RUN_QUERY } from "@/lib/queries";
 import type { RunDetail } from "@/lib/types";
@@ -34,10 +40,18 @@ export function RunView(props: { id: string }) {
   }, [liveRun, reexecute]);
 
   if (result.error && !result.data) {
-    return <ErrorBox error={result.error} retry={() => reexecute({ requestPolicy: "network-only" })} />;
+    return (
+      <ErrorBox error={result.error} retry={() => reexecute({ requestPolicy: "network-only" })} />
+    );
   }
   if (!result.data) return <Loading what="the run" />;
-  if (!loaded) return <Empty>No run has the id {props.id}. It may have been deleted; go back to <Link href="/">all runs</Link>.</Empty>;
+  if (!loaded)
+    return (
+      <Empty>
+        No run has the id {props.id}. It may have been deleted; go back to{" "}
+        <Link href="/">all runs</Link>.
+      </Empty>
+    );
 
   const run: RunDetail = { ...loaded, ...liveRun };
   const progress = run.totalSteps > 0 ? Math.round((run.step / run.totalSteps) * 100) : 0;
@@ -65,7 +79,8 @@ export function RunView(props: { id: string }) {
         <div className="stat">
           <dt>Progress</dt>
           <dd data-testid="run-progress">
-            step {run.step} / {run.totalSteps} {run.phase ? <small className="muted">({run.phase})</small> : null}
+            step {run.step} / {run.totalSteps}{" "}
+            {run.phase ? <small className="muted">({run.phase})</small> : null}
           </dd>
           <div className="progress">
             <span style={{ width: `${progress}%` }} />
@@ -168,11 +183,17 @@ export function RunView(props: { id: string }) {
           )}
         </section>
         <section className="card">
-          <h2>Misclassified test digits {run.misclassified ? `(${run.misclassified.length})` : null}</h2>
+          <h2>
+            Misclassified test digits {run.misclassified ? `(${run.misclassified.length})` : null}
+          </h2>
           {run.misclassified && run.misclassified.length > 0 ? (
             <MisclassifiedGallery items={run.misclassified} />
           ) : (
-            <Empty>{run.misclassified ? "No test digit was misclassified." : "Shown when the run finishes."}</Empty>
+            <Empty>
+              {run.misclassified
+                ? "No test digit was misclassified."
+                : "Shown when the run finishes."}
+            </Empty>
           )}
         </section>
       </div>

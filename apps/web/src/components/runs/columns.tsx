@@ -33,11 +33,7 @@ function progress(run: RunRow): ReactNode {
   );
 }
 
-function hyperparameterColumn(
-  name: string,
-  label: string,
-  enumValues?: string[],
-): RunColumn {
+function hyperparameterColumn(name: string, label: string, enumValues?: string[]): RunColumn {
   return {
     id: `hp.${name}`,
     label,

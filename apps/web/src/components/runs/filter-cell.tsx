@@ -52,7 +52,15 @@ export function FilterCell(props: {
     );
   }
 
-  return <TypedFilter param={filter.param} range={filter.kind === "range"} label={props.label} params={params} update={update} />;
+  return (
+    <TypedFilter
+      param={filter.param}
+      range={filter.kind === "range"}
+      label={props.label}
+      params={params}
+      update={update}
+    />
+  );
 }
 
 function TypedFilter(props: {

@@ -10,7 +10,13 @@ import { parseList, useUrlState } from "@/lib/url-state";
 import { Empty, ErrorBox, Loading } from "../states";
 import { type RunColumn, runColumns } from "./columns";
 import { FilterCell } from "./filter-cell";
-import { filterFromParams, formatSort, parseSort, type RunFilterInput, type RunSortInput } from "./run-filters";
+import {
+  filterFromParams,
+  formatSort,
+  parseSort,
+  type RunFilterInput,
+  type RunSortInput,
+} from "./run-filters";
 
 /** Rows per request: enough to fill a tall screen, small enough that a page arrives in one frame. */
 const PAGE_SIZE = 50;
@@ -50,7 +56,9 @@ export function RunsTable() {
   }
 
   function toggleSelected(id: string) {
-    const next = selected.includes(id) ? selected.filter((entry) => entry !== id) : [...selected, id];
+    const next = selected.includes(id)
+      ? selected.filter((entry) => entry !== id)
+      : [...selected, id];
     update({ selected: next.join(",") || null });
   }
 
@@ -62,7 +70,9 @@ export function RunsTable() {
       <div className="page-header">
         <div>
           <h1>Runs</h1>
-          <p className="muted">Click a header to sort; type in the row below it to filter (ranges as 0.9..1).</p>
+          <p className="muted">
+            Click a header to sort; type in the row below it to filter (ranges as 0.9..1).
+          </p>
         </div>
         <div className="actions">
           {hasFilters ? (
@@ -176,7 +186,11 @@ function RunList(props: {
                   {column.sortField ? (
                     <button type="button" onClick={() => props.onToggleSort(column)}>
                       {column.label}
-                      {props.sort.field === column.sortField ? (props.sort.direction === "asc" ? " ▲" : " ▼") : ""}
+                      {props.sort.field === column.sortField
+                        ? props.sort.direction === "asc"
+                          ? " ▲"
+                          : " ▼"
+                        : ""}
                     </button>
                   ) : (
                     column.label
@@ -264,7 +278,10 @@ function RunPage(props: {
       <tbody>
         <tr>
           <td colSpan={span}>
-            <ErrorBox error={result.error} retry={() => reexecute({ requestPolicy: "network-only" })} />
+            <ErrorBox
+              error={result.error}
+              retry={() => reexecute({ requestPolicy: "network-only" })}
+            />
           </td>
         </tr>
       </tbody>
