@@ -85,6 +85,13 @@ for (const pad of ["valid", "same"] as const) {
   }
 }
 CONV_CASES.push({
+  inputShape: [2, 9, 10, 1],
+  kernelSize: 3,
+  outChannels: 16,
+  stride: 2,
+  pad: "same",
+});
+CONV_CASES.push({
   inputShape: [4, 28, 28, 1],
   kernelSize: 3,
   outChannels: 32,
@@ -300,6 +307,39 @@ describe("Sum on wasm", () => {
   ] as const)("matches cpu over axes %j, keepDims %s", (axes, keepDims) => {
     const values = randomValues(4 * 6 * 5 * 3, 15);
     expectSameOnBothBackends(() => tf.tensor4d(values, [4, 6, 5, 3]).sum([...axes], keepDims));
+  });
+});
+
+describe("Slice on wasm", () => {
+  test.each([
+    [
+      [1, 0, 0, 0],
+      [2, 6, 5, 3],
+    ],
+    [
+      [0, 2, 0, 0],
+      [4, 3, 5, 3],
+    ],
+    [
+      [1, 1, 2, 1],
+      [2, 4, 3, 2],
+    ],
+    [
+      [3, 5, 4, 2],
+      [1, 1, 1, 1],
+    ],
+    [
+      [0, 0, 0, 0],
+      [-1, -1, -1, -1],
+    ],
+  ] as const)("matches cpu from %j with size %j", (begin, size) => {
+    const values = randomValues(4 * 6 * 5 * 3, 23);
+    expectSameOnBothBackends(() => tf.tensor4d(values, [4, 6, 5, 3]).slice([...begin], [...size]));
+  });
+
+  test("matches cpu for int32 rows", () => {
+    const values = randomIntegers(40, 24, -9, 9);
+    expectSameOnBothBackends(() => tf.tensor2d(values, [8, 5], "int32").slice([2, 1], [3, 3]));
   });
 });
 

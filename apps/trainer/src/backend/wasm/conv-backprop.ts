@@ -50,6 +50,9 @@ export function conv2DBackpropFilter({
     );
   }
 
+  const patchSize = info.filterHeight * info.filterWidth * info.inChannels;
+  if (patchSize < info.outChannels) return filterGradFromPatches(wasm, x, dy, info);
+
   // The windows touch padded rows [0, usedHeight). Rows past that are never read, and a negative
   // bottom padding means trailing input rows that no window reaches, which are cropped.
   const usedHeight = info.filterHeight + (info.outHeight - 1) * info.strideHeight;
@@ -91,6 +94,64 @@ export function conv2DBackpropFilter({
 
   release(wasm, inputByChannel, dyAsFilter, gradByChannel);
   if (cropped !== x) release(wasm, cropped);
+  return grad;
+}
+
+/**
+ * Computes dL/dfilter as a matrix product with image patches, dW^T = dy^T patches, for layers whose
+ * patches are smaller than dy, such as a first layer on grey images. XNNPACK repacks the filter of
+ * a convolution and the right operand of a product on every call, at roughly 5 ns per element on
+ * this machine, so packing the small patches beats packing dy as a filter: about 12 ms instead of
+ * 24 ms per step for the seed CNN's 3x3x1x32 layer at batch 128.
+ */
+function filterGradFromPatches(
+  backend: BackendWasm,
+  x: TensorInfo,
+  dy: TensorInfo,
+  info: backend_util.Conv2DInfo,
+): TensorInfo {
+  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels } = info;
+  const { filterHeight, filterWidth, strideHeight, strideWidth } = info;
+  const positions = batchSize * outHeight * outWidth;
+  const patchSize = filterHeight * filterWidth * inChannels;
+
+  const patches = backend.makeOutput([positions, patchSize], "float32");
+  // Views are taken after the allocation because growing the wasm heap detaches older views.
+  const source = backend.typedArrayFromHeap(x) as Float32Array;
+  const target = backend.typedArrayFromHeap(patches) as Float32Array;
+  let next = 0;
+  for (let b = 0; b < batchSize; b++) {
+    for (let outRow = 0; outRow < outHeight; outRow++) {
+      for (let outCol = 0; outCol < outWidth; outCol++) {
+        for (let i = 0; i < filterHeight; i++) {
+          const row = outRow * strideHeight + i - info.padInfo.top;
+          for (let j = 0; j < filterWidth; j++) {
+            const col = outCol * strideWidth + j - info.padInfo.left;
+            if (row < 0 || row >= inHeight || col < 0 || col >= inWidth) {
+              target.fill(0, next, next + inChannels);
+              next += inChannels;
+              continue;
+            }
+            const base = ((b * inHeight + row) * inWidth + col) * inChannels;
+            for (let c = 0; c < inChannels; c++) target[next++] = source[base + c] as number;
+          }
+        }
+      }
+    }
+  }
+
+  const dyRows = reshape(backend, dy, [positions, outChannels]);
+  const dyColumns = transpose(backend, dyRows, [1, 0]);
+  const gradT = runStock(
+    "BatchMatMul",
+    backend,
+    { a: dyColumns, b: patches },
+    { transposeA: false, transposeB: false },
+  );
+  const gradRows = transpose(backend, gradT, [1, 0]);
+  const grad = reshape(backend, gradRows, [filterHeight, filterWidth, inChannels, outChannels]);
+
+  release(backend, patches, dyRows, dyColumns, gradT, gradRows);
   return grad;
 }
 

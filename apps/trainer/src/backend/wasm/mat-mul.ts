@@ -12,8 +12,9 @@ import { release, runStock, transpose } from "./kernel-calls";
 /**
  * Stock tfjs-backend-wasm 4.22 leaves XNNPACK for a scalar loop whenever transposeA or transposeB
  * is set, which was about 13x slower for the dense-layer gradients of the seed CNN. Transposing
- * explicitly first keeps every product on XNNPACK. Either A^T B is formed directly, or its
- * transpose B^T A is formed and transposed back, whichever moves fewer elements.
+ * explicitly first keeps every product on XNNPACK. Either op(A) op(B) is formed directly, or
+ * op(B)^T op(A)^T is formed and transposed back, whichever moves fewer elements. XNNPACK repacks
+ * the right operand on every call, so its size counts as moved elements too.
  */
 export function batchMatMul({ inputs, attrs, backend }: Parameters<KernelFunc>[0]): TensorInfo {
   const wasm = backend as BackendWasm;
@@ -29,8 +30,9 @@ export function batchMatMul({ inputs, attrs, backend }: Parameters<KernelFunc>[0
     util.sizeFromShape(a.shape.slice(0, -2)),
     util.sizeFromShape(b.shape.slice(0, -2)),
   );
-  const directCost = (transposeA ? sizeA : 0) + (transposeB ? sizeB : 0);
-  const swappedCost = (transposeA ? 0 : sizeA) + (transposeB ? 0 : sizeB) + batch * rows * columns;
+  const directCost = (transposeA ? sizeA : 0) + (transposeB ? sizeB : 0) + sizeB;
+  const swappedCost =
+    (transposeA ? 0 : sizeA) + (transposeB ? 0 : sizeB) + batch * rows * columns + sizeA;
 
   if (directCost <= swappedCost) {
     const left = transposeA ? swapLastAxes(wasm, a) : a;

@@ -13,6 +13,7 @@ import { castConfig, identityConfig } from "./identity";
 import { rememberStockKernel } from "./kernel-calls";
 import { batchMatMulConfig, fusedMatMulConfig } from "./mat-mul";
 import { maxPoolGradConfig } from "./max-pool-grad";
+import { sliceConfig } from "./slice";
 import { sumConfig } from "./sum";
 
 /** Kernels this package implements for wasm, replacing the stock kernel where there is one. */
@@ -23,6 +24,7 @@ export const WASM_KERNELS: readonly KernelConfig[] = [
   batchMatMulConfig,
   fusedMatMulConfig,
   sumConfig,
+  sliceConfig,
   identityConfig,
   castConfig,
 ];
