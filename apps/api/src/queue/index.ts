@@ -117,6 +117,7 @@ export async function startQueue(
       const left = deadline - Date.now();
       if (left <= 0 || stopped || signal?.aborted) return null;
       await wakeups.wait(Math.min(left, CLAIM_POLL_MS), signal);
+      if (stopped) return null;
     }
   };
 

@@ -1,0 +1,160 @@
+import { createHash } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
+import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
+import { graphql, type Stack, startStack } from "./support/stack";
+
+const SWEEP_TIMEOUT_MS = 15 * 60_000;
+/** Short so the killed worker's run is requeued within seconds; the config's minimum is 5. */
+const HEARTBEAT_TIMEOUT_SECONDS = 5;
+
+const LAUNCH_SWEEP = `mutation Launch($spec: SweepSpec!) {
+  launchSweep(spec: $spec) { id status runCounts { total } }
+}`;
+
+let stack: Stack;
+
+beforeAll(async () => {
+  if (!process.env.MNIST_DIR) {
+    throw new Error("Set MNIST_DIR to the folder with the four MNIST IDX files to run this test.");
+  }
+  stack = await startStack({
+    serverUrl: inject("serverUrl"),
+    workers: 2,
+    heartbeatTimeoutSeconds: HEARTBEAT_TIMEOUT_SECONDS,
+  });
+});
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs: number,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    await sleep(500);
+  }
+  throw new Error(
+    `Timed out after ${timeoutMs / 1000} s waiting for ${what}; logs are in ${stack.logDir} (set STACK_KEEP_LOGS=1 to keep them).`,
+  );
+}
+
+/** A running run that has stored at least one epoch's metrics, with the pid of its worker. */
+async function runPastFirstEpoch(sweepId: string) {
+  const rows = await stack.prisma.$queryRaw<{ runId: string; pid: number }[]>`
+    SELECT r.id AS "runId", w.pid
+    FROM run r JOIN worker w ON w.id = r.worker_id
+    WHERE r.sweep_id = ${sweepId}::uuid AND r.status = 'running'
+      AND EXISTS (SELECT 1 FROM metric_point m WHERE m.run_id = r.id)
+    LIMIT 1`;
+  return rows[0];
+}
+
+describe("a sweep served by two workers", () => {
+  test(
+    "finishes every run although one worker is killed mid-run",
+    async () => {
+      const { launchSweep } = await graphql<{
+        launchSweep: { id: string; runCounts: { total: number } };
+      }>(stack.apiUrl, stack.tokens.editor, LAUNCH_SWEEP, {
+        spec: {
+          name: "two-workers",
+          method: "grid",
+          preset: "quick",
+          baseConfig: {
+            architecture: "seed-cnn",
+            epochs: 2,
+            finetuneEpochs: 0,
+            trainLimit: 5000,
+            testLimit: 1000,
+          },
+          searchSpace: {
+            learningRate: { values: [0.001, 0.002] },
+            batchSize: { values: [64, 128] },
+          },
+          metric: "val_accuracy",
+          direction: "maximize",
+          runBudget: 4,
+          concurrency: 2,
+        },
+      });
+      const sweepId = launchSweep.id;
+      expect(launchSweep.runCounts.total).toBe(4);
+
+      const victim = await waitFor(
+        "a run to log its first epoch",
+        () => runPastFirstEpoch(sweepId),
+        SWEEP_TIMEOUT_MS,
+      );
+      await stack.killWorker(victim.pid, "SIGKILL");
+
+      const sweep = await waitFor(
+        "the sweep to finish",
+        async () => {
+          const row = await stack.prisma.sweep.findUniqueOrThrow({ where: { id: sweepId } });
+          return row.status === "running" ? undefined : row;
+        },
+        SWEEP_TIMEOUT_MS,
+      );
+
+      const runs = await stack.prisma.run.findMany({
+        where: { sweepId },
+        orderBy: { sweepIndex: "asc" },
+      });
+      expect(sweep.status).toBe("succeeded");
+      expect(sweep.finishedAt).not.toBeNull();
+      expect(runs.map((run) => run.status)).toEqual([
+        "succeeded",
+        "succeeded",
+        "succeeded",
+        "succeeded",
+      ]);
+      const resumed = runs.find((run) => run.id === victim.runId);
+      expect(resumed?.attempt).toBe(2);
+      for (const run of runs) expect(run.testAccuracy).toBeGreaterThan(0.8);
+
+      const duplicates = await stack.prisma.$queryRaw<{ count: number }[]>`
+      SELECT count(*)::int AS count FROM (
+        SELECT 1 FROM metric_point m JOIN run r ON r.id = m.run_id
+        WHERE r.sweep_id = ${sweepId}::uuid
+        GROUP BY m.run_id, m.phase, m.key, m.epoch HAVING count(*) > 1) AS repeated`;
+      expect(duplicates[0]?.count).toBe(0);
+      for (const run of runs) {
+        const epochs = await stack.prisma.metricPoint.findMany({
+          where: { runId: run.id, key: "val_accuracy" },
+          orderBy: { step: "asc" },
+          select: { phase: true, epoch: true },
+        });
+        expect(epochs).toEqual([
+          { phase: "train", epoch: 1 },
+          { phase: "train", epoch: 2 },
+        ]);
+      }
+    },
+    SWEEP_TIMEOUT_MS * 2,
+  );
+
+  test("serves each run's final model with its stored sha256", async () => {
+    const models = await stack.prisma.artifact.findMany({
+      where: { kind: "model", path: "model/weights.bin" },
+    });
+    expect(models).toHaveLength(4);
+    const origin = new URL(stack.apiUrl).origin;
+
+    for (const model of models) {
+      const response = await fetch(`${origin}/artifacts/${model.id}`, {
+        headers: { authorization: `Bearer ${stack.tokens.viewer}` },
+      });
+      expect(response.status).toBe(200);
+      const bytes = new Uint8Array(await response.arrayBuffer());
+      expect(createHash("sha256").update(bytes).digest("hex")).toBe(model.sha256);
+    }
+    const anonymous = await fetch(`${origin}/artifacts/${models[0]?.id}`);
+    expect(anonymous.status).toBe(401);
+  });
+});
