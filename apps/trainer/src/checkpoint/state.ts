@@ -89,7 +89,7 @@ export async function restoreOptimizerState(
   const json = JSON.parse(new TextDecoder().decode(jsonBytes)) as OptimizerJson;
   if (json.optimizer !== optimizer.getClassName()) {
     throw new Error(
-      `The checkpoint holds ${json.optimizer} state but the run uses ${optimizer.getClassName()}; resume with the configuration the checkpoint was made with.`,
+      `The checkpoint contains ${json.optimizer} state but the run uses ${optimizer.getClassName()}; resume with the configuration the checkpoint was made with.`,
     );
   }
   const decoded = tf.io.decodeWeights(copyToArrayBuffer(data), json.specs);

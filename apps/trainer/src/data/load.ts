@@ -127,7 +127,7 @@ async function readVerifiedFile(
   if (idx.shape.join("x") !== expectedShape.join("x")) {
     throw new DatasetFileError(
       path,
-      `${path} holds an array of shape [${idx.shape.join(", ")}], expected [${expectedShape.join(", ")}] for ${options.dataset} ${spec.kind}. Check that the file is the one its name says.`,
+      `${path} contains an array of shape [${idx.shape.join(", ")}], expected [${expectedShape.join(", ")}] for ${options.dataset} ${spec.kind}. Check that the file is the one its name says.`,
     );
   }
   if (spec.md5 !== null) {

@@ -23,7 +23,7 @@ import type { EpochReport, RunResult, TrainOptions } from "./types";
 /**
  * Trains a model from a run configuration: the 'train' phase, then the augmented 'finetune' phase
  * when finetuneEpochs > 0, with a checkpoint after every epoch, then evaluates it on the test set.
- * With a store that already holds a checkpoint of the same configuration, the run resumes after it.
+ * With a store that already contains a checkpoint of the same configuration, the run resumes after it.
  */
 export async function trainRun(input: RunConfig, options: TrainOptions = {}): Promise<RunResult> {
   const config = checkRunConfig(input);
@@ -249,7 +249,7 @@ async function restoreCheckpoint(
   const state = decodeTrainerState(checkpoint.files);
   if (canonicalConfig(state.config) !== canonicalConfig(config)) {
     throw new Error(
-      `The checkpoint store holds a checkpoint of a different configuration (${canonicalConfig(state.config)}); resume with that configuration or use an empty checkpoint directory.`,
+      `The checkpoint store contains a checkpoint of a different configuration (${canonicalConfig(state.config)}); resume with that configuration or use an empty checkpoint directory.`,
     );
   }
   const saved = await tf.loadLayersModel(filesLoadHandler(checkpoint.files));

@@ -36,7 +36,7 @@ export interface TrainOptions {
   dataDir?: string;
   /** Compute backend; default "auto" (or the TRAINER_BACKEND environment variable). */
   backend?: BackendPreference;
-  /** Receives a checkpoint per epoch; when it holds one already, the run resumes after it. */
+  /** Receives a checkpoint per epoch; when it contains one already, the run resumes after it. */
   store?: CheckpointStore;
   /** Cancels the run between batches; the promise then rejects with the signal's reason. */
   signal?: AbortSignal;
