@@ -55,9 +55,16 @@ export function Chart(props: {
   label: string;
   testId?: string;
   notMerge?: boolean;
+  /** Number of data points drawn, exposed as data-points so browser tests can watch a curve grow. */
+  points?: number;
 }) {
   return (
-    <figure className="chart" aria-label={props.label} data-testid={props.testId}>
+    <figure
+      className="chart"
+      aria-label={props.label}
+      data-testid={props.testId}
+      data-points={props.points}
+    >
       <ReactEChartsCore
         echarts={echarts}
         option={{ color: PALETTE, animation: false, ...props.option }}

@@ -117,6 +117,11 @@ export function CompareView() {
             <section className="card" key={title}>
               <h2>{title}</h2>
               <Chart
+                points={
+                  series.data?.metricSeries
+                    .filter((entry) => entry.key === validationKey)
+                    .flatMap((entry) => entry.points).length
+                }
                 label={`${title} of the compared runs`}
                 testId={`compare-${validationKey}`}
                 option={curveOption({

@@ -12,6 +12,7 @@ const PANELS = [
 /** Train and validation curves of one run on a shared step axis, with fine-tuning marked. */
 export function RunCurves(props: { runId: string; series: MetricSeries[] }) {
   const finetuneStep = finetuneStartStep(props.series, props.runId);
+  // The marker sits half a step before the first fine-tune epoch, between the two phases.
   const markers = finetuneStep === null ? [] : [{ x: finetuneStep - 0.5, label: "fine-tuning" }];
 
   return (
@@ -22,6 +23,10 @@ export function RunCurves(props: { runId: string; series: MetricSeries[] }) {
           <Chart
             label={`${panel.title} by step`}
             testId={`curve-${panel.train}`}
+            points={
+              pointsFor(props.series, props.runId, panel.train).length +
+              pointsFor(props.series, props.runId, panel.validation).length
+            }
             option={curveOption({
               xName: "step (epoch across both phases)",
               yName: panel.title.toLowerCase(),
