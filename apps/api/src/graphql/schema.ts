@@ -5,13 +5,40 @@ import { type GraphQLSchema, printSchema } from "graphql";
 import { buildSchema, type NonEmptyArray } from "type-graphql";
 import { authChecker } from "../auth/auth-checker";
 import type { PostgresPubSub } from "../pubsub";
+import { CompareResolver } from "./resolvers/compare";
+import { LaunchSweepResolver } from "./resolvers/launch-sweep";
+import { MetricQueryResolver } from "./resolvers/metrics";
+import {
+  AliasEventFieldResolver,
+  ModelAliasFieldResolver,
+  ModelResolver,
+  ModelVersionFieldResolver,
+} from "./resolvers/models";
+import { PredictResolver } from "./resolvers/predict";
 import { RunCommandResolver } from "./resolvers/run-commands";
+import { ArtifactFieldResolver, RunQueryResolver } from "./resolvers/runs-query";
+import { SubscriptionResolver } from "./resolvers/subscriptions";
+import { SweepQueryResolver } from "./resolvers/sweeps-query";
 import { ViewerResolver } from "./resolvers/viewer";
 import { WorkerMutationResolver } from "./resolvers/worker";
+import { WorkerQueryResolver } from "./resolvers/workers-query";
 
 // biome-ignore lint/complexity/noBannedTypes: type-graphql takes resolver classes as Function.
 export const RESOLVERS: NonEmptyArray<Function> = [
   ViewerResolver,
+  RunQueryResolver,
+  ArtifactFieldResolver,
+  SweepQueryResolver,
+  MetricQueryResolver,
+  CompareResolver,
+  WorkerQueryResolver,
+  ModelResolver,
+  ModelVersionFieldResolver,
+  ModelAliasFieldResolver,
+  AliasEventFieldResolver,
+  PredictResolver,
+  LaunchSweepResolver,
+  SubscriptionResolver,
   WorkerMutationResolver,
   RunCommandResolver,
 ];

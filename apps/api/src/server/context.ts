@@ -1,6 +1,7 @@
 import type { Config, Logger } from "@convnet/shared";
 import type { PrismaClient } from "@convnet/shared/db";
 import type { Viewer } from "../auth/roles";
+import type { ModelCache } from "../models/model-cache";
 import type { PostgresPubSub } from "../pubsub";
 import { createLoaders, type Loaders } from "./loaders";
 
@@ -10,6 +11,8 @@ export interface ServerDependencies {
   config: Config;
   log: Logger;
   pubsub: PostgresPubSub;
+  /** Loaded model versions for predict, shared by every request of the process. */
+  modelCache: ModelCache;
 }
 
 /** The context of one GraphQL operation (an HTTP request or one subscription). */

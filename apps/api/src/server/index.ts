@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import type { Config, Logger } from "@convnet/shared";
 import type { PrismaClient } from "@convnet/shared/db";
 import { createSchema, writeSchemaFile } from "../graphql/schema";
+import { ModelCache } from "../models/model-cache";
 import type { PostgresPubSub } from "../pubsub";
 import { createApollo } from "./apollo";
 import { createContext } from "./context";
@@ -29,11 +30,18 @@ export async function createApiServer(options: {
   extraRoutes?: ExtraRoute[];
   writeSchema?: boolean;
 }): Promise<ApiServer> {
+  const modelCache = new ModelCache(
+    options.prisma,
+    options.config.artifactDir,
+    options.log.child({ component: "models" }),
+    options.pubsub,
+  );
   const dependencies = {
     prisma: options.prisma,
     pubsub: options.pubsub,
     config: options.config,
     log: options.log,
+    modelCache,
   };
   const schema = await createSchema(options.pubsub);
   if (options.writeSchema) await writeSchemaFile(schema);
@@ -77,6 +85,9 @@ export async function createApiServer(options: {
           resolve(`http://${host}:${address.port}/graphql`);
         });
       }),
-    close: () => apollo.stop(),
+    close: async () => {
+      await apollo.stop();
+      modelCache.close();
+    },
   };
 }
