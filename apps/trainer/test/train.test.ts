@@ -112,6 +112,7 @@ describe("trainRun", () => {
     expect(await readdir(dir)).toEqual(["step-000001-train-epoch-000001"]);
 
     const steps: number[] = [];
+    const tensorsBefore = tf.memory().numTensors;
     const resumed = await trainRun(config, {
       dataDir: MNIST_DIR,
       logger,
@@ -120,6 +121,7 @@ describe("trainRun", () => {
     });
 
     expect(steps).toEqual([2, 3]);
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
     expect(Buffer.from(resumed.model["weights.bin"] ?? [])).toEqual(
       Buffer.from(uninterrupted.model["weights.bin"] ?? []),
     );

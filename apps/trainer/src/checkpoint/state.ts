@@ -60,6 +60,8 @@ export async function encodeOptimizerState(
 ): Promise<Record<string, Uint8Array>> {
   const weights = await optimizer.getWeights();
   const { data, specs } = await tf.io.encodeWeights(weights);
+  // getWeights returns the slot variables themselves but a fresh scalar for the iteration count.
+  for (const { name, tensor } of weights) if (name === "iter") tensor.dispose();
   const json: OptimizerJson = { optimizer: optimizer.getClassName(), specs };
   const powers = adamPowers(optimizer);
   if (powers !== null) {
