@@ -2,8 +2,7 @@ import type { Logger } from "@convnet/shared";
 import type { PrismaClient } from "@convnet/shared/db";
 import type { db } from "@convnet/shared/prisma";
 import { publish } from "../pubsub";
-import { invalidInput } from "../server/errors";
-import { lockRun } from "./commands";
+import { invalidInput, notFound } from "../server/errors";
 import { assertCurrentAttempt, toRunState } from "./state";
 
 /** Points per logMetrics call; a worker sends one epoch (a dozen points) at a time. */
@@ -73,7 +72,7 @@ function dedupe(points: MetricPointInput[]): MetricPointInput[] {
  * retry of an already stored batch returns 0.
  *
  * The points go in as one INSERT over unnest()ed arrays rather than one statement per point,
- * which is what makes 50,000 points/s reachable (apps/api/bench/lifecycle.ts prints the figure).
+ * apps/api/bench/lifecycle.ts prints the throughput.
  */
 export async function logMetrics(
   prisma: PrismaClient,
@@ -91,12 +90,16 @@ export async function logMetrics(
   const valAccuracies = points.filter((p) => p.key === "val_accuracy").map((p) => p.value);
   const bestValAccuracy = valAccuracies.length > 0 ? Math.max(...valAccuracies) : null;
 
-  const { written, sweepId } = await prisma.$transaction(async (tx) => {
-    // The row lock keeps the attempt from changing (reaper, cancel) until the batch is stored.
-    const locked = await lockRun(tx, runId);
-    assertCurrentAttempt(toRunState(locked), attempt);
-
-    const count = await tx.$executeRaw`
+  // One statement, so one round trip and one implicit transaction: `current` locks the run row
+  // only if this attempt still owns it, and the insert and the progress update depend on it.
+  // Measured on 2 busy cores: the interactive transaction (lock, insert, update as separate
+  // statements) took 53 ms per 1,000 points; the foreign-key check on run_id alone is ~15 ms of it.
+  const rows = await prisma.$queryRaw<{ owned: number; written: number; sweepId: string | null }[]>`
+    WITH current AS (
+      SELECT id, sweep_id FROM run
+      WHERE id = ${runId}::uuid AND status = 'running' AND attempt = ${attempt}
+      FOR NO KEY UPDATE
+    ), written AS (
       INSERT INTO metric_point (run_id, phase, key, step, epoch, value, wall_time)
       SELECT ${runId}::uuid, p.phase::"Phase", p.key, p.step, p.epoch, p.value, p.wall_time
       FROM unnest(
@@ -107,19 +110,35 @@ export async function logMetrics(
         ${points.map((p) => p.value)}::float8[],
         ${points.map((p) => (p.wallTime ?? now).toISOString())}::timestamptz[]
       ) AS p(phase, key, step, epoch, value, wall_time)
+      WHERE EXISTS (SELECT 1 FROM current)
       ON CONFLICT (run_id, phase, key, step) DO UPDATE
         SET epoch = EXCLUDED.epoch, value = EXCLUDED.value, wall_time = EXCLUDED.wall_time
-        WHERE (metric_point.epoch, metric_point.value) IS DISTINCT FROM (EXCLUDED.epoch, EXCLUDED.value)`;
-
-    await tx.$executeRaw`
+        WHERE (metric_point.epoch, metric_point.value) IS DISTINCT FROM (EXCLUDED.epoch, EXCLUDED.value)
+      RETURNING 1
+    ), progress AS (
       UPDATE run SET
         phase = CASE WHEN ${last.step} >= step THEN ${last.phase}::"Phase" ELSE phase END,
         epoch = CASE WHEN ${last.step} >= step THEN ${last.epoch} ELSE epoch END,
         step = GREATEST(step, ${last.step}),
         best_val_accuracy = GREATEST(best_val_accuracy, ${bestValAccuracy}::float8)
-      WHERE id = ${runId}::uuid`;
-    return { written: count, sweepId: locked.sweepId };
-  });
+      WHERE id = (SELECT id FROM current)
+    )
+    SELECT (SELECT count(*) FROM current)::int AS owned,
+           (SELECT count(*) FROM written)::int AS written,
+           (SELECT sweep_id FROM current) AS "sweepId"`;
+  const result = rows[0];
+  if (!result || result.owned === 0) {
+    const run = await prisma.run.findUnique({
+      where: { id: runId },
+      select: { status: true, attempt: true, maxAttempts: true, workerId: true },
+    });
+    if (!run) throw notFound("Run", runId, "Check the run id.");
+    assertCurrentAttempt(toRunState(run), attempt);
+    throw new Error(
+      `Run ${runId} is running at attempt ${attempt} but its row could not be locked.`,
+    );
+  }
+  const { written, sweepId } = result;
 
   log.debug({ runId, attempt, points: points.length, written }, "Metric points stored");
   const steps = points.map((p) => p.step);
