@@ -25,7 +25,7 @@ export function createDashboardClient(
 ) {
   const socket = createWebSocketClient({
     url: resolveWebSocketUrl(webSocketUrl, window.location.hostname),
-    lazy: true,
+    lazy: false,
     retryAttempts: Number.POSITIVE_INFINITY,
     shouldRetry: () => true,
     on: {
