@@ -198,3 +198,12 @@ export async function searchRuns(
     totalCount: Number(counted[0]?.count ?? 0),
   };
 }
+
+/** The GraphQL RunConnection for a page. */
+export function toRunConnection(page: RunPage) {
+  return {
+    edges: page.rows.map((row) => ({ cursor: row.cursor, node: row.run })),
+    pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.rows.at(-1)?.cursor ?? null },
+    totalCount: page.totalCount,
+  };
+}

@@ -26,10 +26,25 @@ function prismaCode(error: unknown): string | undefined {
   return typeof code === "string" ? code : undefined;
 }
 
+interface WrappedError {
+  name?: unknown;
+  originalError?: unknown;
+}
+
+/**
+ * Tells errors built as GraphQLError (ours, Apollo's, graphql-js's) from anything else. By name
+ * rather than instanceof, because a test runner may load a second copy of graphql.
+ */
+function isGraphQLError(error: unknown): error is WrappedError {
+  return (
+    typeof error === "object" && error !== null && (error as WrappedError).name === "GraphQLError"
+  );
+}
+
 /** Walks `originalError` links to the error a resolver or plugin actually threw. */
 function rootCause(error: unknown): unknown {
   let current = error;
-  while (current instanceof GraphQLError && current.originalError) current = current.originalError;
+  while (isGraphQLError(current) && current.originalError) current = current.originalError;
   return current;
 }
 
@@ -41,7 +56,7 @@ export function createErrorFormatter(log: Logger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const code = formatted.extensions?.code;
     const cause = rootCause(error);
-    const thrownByUs = cause instanceof GraphQLError || !(cause instanceof Error);
+    const thrownByUs = isGraphQLError(cause) || !(cause instanceof Error);
 
     if (isPublicCode(code) && code !== ErrorCode.INTERNAL_SERVER_ERROR && thrownByUs) {
       const { stacktrace: _stacktrace, http: _http, ...extensions } = formatted.extensions ?? {};

@@ -12,7 +12,7 @@ import {
   Root,
 } from "type-graphql";
 import { artifactUrlPath } from "../../artifacts/http";
-import { searchRuns } from "../../queries/run-search";
+import { searchRuns, toRunConnection } from "../../queries/run-search";
 import type { ApiContext } from "../../server/context";
 import { DEFAULT_PAGE_SIZE } from "../../server/limits";
 import {
@@ -44,11 +44,7 @@ export class RunQueryResolver {
       filter,
       sort,
     });
-    return {
-      edges: page.rows.map((row) => ({ cursor: row.cursor, node: row.run })),
-      pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.rows.at(-1)?.cursor ?? null },
-      totalCount: page.totalCount,
-    };
+    return toRunConnection(page);
   }
 
   @Authorized()

@@ -1,7 +1,7 @@
 import type { db } from "@convnet/shared/prisma";
 import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from "type-graphql";
 import { decodeCursor, encodeCursor } from "../../queries/cursor";
-import { searchRuns } from "../../queries/run-search";
+import { searchRuns, toRunConnection } from "../../queries/run-search";
 import type { ApiContext } from "../../server/context";
 import { invalidInput } from "../../server/errors";
 import { DEFAULT_PAGE_SIZE } from "../../server/limits";
@@ -105,10 +105,6 @@ export class SweepQueryResolver {
       filter: { sweepId: sweep.id },
       sort: { field: "sweepIndex", direction: "asc" },
     });
-    return {
-      edges: page.rows.map((row) => ({ cursor: row.cursor, node: row.run })),
-      pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.rows.at(-1)?.cursor ?? null },
-      totalCount: page.totalCount,
-    };
+    return toRunConnection(page);
   }
 }
