@@ -44,7 +44,7 @@ async function waitFor<T>(
   );
 }
 
-/** A running run that has stored at least one epoch's metrics, with the pid of its worker. */
+/** Finds a running run that has stored an epoch's metrics, with the pid of its worker. */
 async function runPastFirstEpoch(sweepId: string) {
   const rows = await stack.prisma.$queryRaw<{ runId: string; pid: number }[]>`
     SELECT r.id AS "runId", w.pid

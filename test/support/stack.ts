@@ -119,14 +119,19 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   };
 
   const prisma = createPrismaClient(databaseUrl, 4);
-  const stop = async () => {
-    for (const child of children) {
+  const stopProcesses = async (group: ChildProcess[]) => {
+    for (const child of group) {
       if (child.exitCode === null && child.signalCode === null && child.pid) child.kill("SIGTERM");
     }
-    for (const child of children) {
+    for (const child of group) {
       if (!child.pid) continue;
       if (!(await waitForExit(child.pid, STOP_TIMEOUT_MS))) child.kill("SIGKILL");
     }
+  };
+  const stop = async () => {
+    // Workers first, so that they can hand their runs back to a running API.
+    await stopProcesses(children.slice(1));
+    await stopProcesses(children.slice(0, 1));
     await prisma.$disconnect();
     await adminQuery(options.serverUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     if (!process.env.STACK_KEEP_LOGS) await rm(scratch, { recursive: true, force: true });

@@ -140,7 +140,7 @@ function formatHyperparameters(values: Record<string, unknown>): string {
     .join(" ");
 }
 
-/** The table of runs, one line each: status, epoch progress, val_accuracy. */
+/** Renders the sweep as lines: a summary, then one line per run (status, step, val_accuracy). */
 export function renderTable(sweep: SweepView): string[] {
   const counts = sweep.runCounts;
   const lines = [

@@ -10,7 +10,7 @@ import { ClaimWakeups } from "./wakeups";
 export { type ClaimResult, claimNextRun } from "./claim";
 export { notifyClaimable } from "./wakeups";
 
-/** The longest a claim may wait for a run; past it HTTP proxies and clients start timing out. */
+/** Maximum seconds a claim may wait for a run, because HTTP proxies and clients time out past it. */
 export const MAX_CLAIM_WAIT_SECONDS = 30;
 /** Poll interval of a waiting claim when no wake-up arrives (a lost NOTIFY, another database user). */
 const CLAIM_POLL_MS = 2_000;
@@ -19,10 +19,9 @@ const HOUSEKEEPING_JOB = "reconcile-sweeps";
 /*
  * Why the run table is the queue and pg-boss only runs housekeeping: pg-boss 10's fetch can join
  * a transaction (its `db` option), so a claim could take a job and update the run together. But a
- * job row would repeat the run row's status, and requeue, cancel, retry and the reaper would each
- * have to change both in step; pg-boss 10 also has no per-group limit for a sweep's concurrency,
- * and its cron schedules resolve to one minute, too coarse for a reaper that must act within
- * seconds. `SELECT ... FOR UPDATE SKIP LOCKED` on the run row keeps one source of truth; with 8
+ * job row would repeat the run row's status, so requeue, cancel, retry and the reaper would each
+ * have to change both in step. pg-boss 10 also has no per-group limit for a sweep's concurrency.
+ * Its cron schedules resolve to one minute, too coarse for a reaper that must act within seconds. `SELECT ... FOR UPDATE SKIP LOCKED` on the run row keeps one source of truth; with 8
  * concurrent claimers over 400 runs no run was handed out twice (apps/api/bench/lifecycle.ts).
  */
 
@@ -36,7 +35,7 @@ export interface RunQueue {
 
 let active: RunQueue | undefined;
 
-/** The queue started in this process; the worker mutations use it. */
+/** Returns the queue started in this process, for the worker mutations. */
 export function getQueue(): RunQueue {
   if (!active) {
     throw new Error("The run queue is not started in this process; call startQueue() at start.");

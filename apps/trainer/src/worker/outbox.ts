@@ -5,9 +5,9 @@ type Send = (signal: AbortSignal) => Promise<unknown>;
 
 /**
  * Reports of one run (metrics, checkpoints) sent in the order they were made, in the background,
- * so training goes on while the API is slow or unreachable. Each report is retried by its `send`
- * function; an ApiError (such as CONFLICT for a stale attempt) stops the outbox and is handed to
- * `onRejected`, because no later report of this attempt can succeed either.
+ * so training goes on while the API is slow or unreachable. Each report's `send` function does
+ * its own retries. An ApiError (such as CONFLICT for a stale attempt) stops the outbox and goes
+ * to `onRejected`, because no later report of this attempt can succeed either.
  */
 export class Outbox {
   private readonly pending: { label: string; send: Send }[] = [];

@@ -32,7 +32,7 @@ export interface WorkerContext {
   shutdown: AbortSignal;
 }
 
-/** Why a run's training was stopped from outside. */
+/** Reason for stopping a run's training from outside. */
 class StopRun extends Error {
   override name = "StopRun";
 
