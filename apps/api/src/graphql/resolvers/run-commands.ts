@@ -16,13 +16,17 @@ export class RunCommandResolver {
   }
 
   @Authorized("editor")
-  @Mutation(() => Run, { description: "Cancels a queued or running run; its worker stops at the next heartbeat" })
+  @Mutation(() => Run, {
+    description: "Cancels a queued or running run; its worker stops at the next heartbeat",
+  })
   cancelRun(@Arg("id", () => ID) id: string, @Ctx() context: ApiContext): Promise<db.Run> {
     return cancelRun(context.prisma, context.log, checkId(id, "id"));
   }
 
   @Authorized("editor")
-  @Mutation(() => Run, { description: "Queues a failed or cancelled run again; it resumes from its last checkpoint" })
+  @Mutation(() => Run, {
+    description: "Queues a failed or cancelled run again; it resumes from its last checkpoint",
+  })
   retryRun(@Arg("id", () => ID) id: string, @Ctx() context: ApiContext): Promise<db.Run> {
     return retryRun(context.prisma, context.log, checkId(id, "id"));
   }

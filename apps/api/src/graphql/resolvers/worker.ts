@@ -2,7 +2,7 @@ import type { db } from "@convnet/shared/prisma";
 import { Arg, Authorized, Ctx, ID, Int, Mutation, Resolver } from "type-graphql";
 import { storeArtifact, storeCheckpoint } from "../../artifacts/store";
 import { getQueue, MAX_CLAIM_WAIT_SECONDS } from "../../queue";
-import { finishRun, failRun, heartbeat, registerWorker, requireWorker } from "../../runs/lifecycle";
+import { failRun, finishRun, heartbeat, registerWorker, requireWorker } from "../../runs/lifecycle";
 import { logMetrics } from "../../runs/metrics";
 import type { ApiContext } from "../../server/context";
 import { invalidInput } from "../../server/errors";
@@ -44,7 +44,10 @@ export class WorkerMutationResolver {
     await requireWorker(context.prisma, checkId(workerId, "workerId"));
     if (waitSeconds !== null && (waitSeconds < 0 || waitSeconds > MAX_CLAIM_WAIT_SECONDS)) {
       throw invalidInput([
-        { field: "waitSeconds", message: `${waitSeconds} is out of range: use 0-${MAX_CLAIM_WAIT_SECONDS}` },
+        {
+          field: "waitSeconds",
+          message: `${waitSeconds} is out of range: use 0-${MAX_CLAIM_WAIT_SECONDS}`,
+        },
       ]);
     }
     const claim = await getQueue().claim(workerId, waitSeconds ?? 0);
@@ -77,7 +80,9 @@ export class WorkerMutationResolver {
   }
 
   @Authorized("worker")
-  @Mutation(() => Int, { description: "Idempotent on (run, phase, key, step); returns rows written" })
+  @Mutation(() => Int, {
+    description: "Idempotent on (run, phase, key, step); returns rows written",
+  })
   logMetrics(
     @Arg("runId", () => ID) runId: string,
     @Arg("attempt", () => Int) attempt: number,
@@ -88,7 +93,9 @@ export class WorkerMutationResolver {
   }
 
   @Authorized("worker")
-  @Mutation(() => Artifact, { description: "files: {fileName: base64}; keeps the newest checkpoints" })
+  @Mutation(() => Artifact, {
+    description: "files: {fileName: base64}; keeps the newest checkpoints",
+  })
   putCheckpoint(
     @Arg("runId", () => ID) runId: string,
     @Arg("attempt", () => Int) attempt: number,
@@ -116,7 +123,10 @@ export class WorkerMutationResolver {
     @Arg("contentBase64", () => String) contentBase64: string,
     @Arg("kind", () => String, { nullable: true, description: '"model" or "other" (default)' })
     kind: string | null,
-    @Arg("attempt", () => Int, { nullable: true, description: "When given, must be the current attempt" })
+    @Arg("attempt", () => Int, {
+      nullable: true,
+      description: "When given, must be the current attempt",
+    })
     attempt: number | null,
     @Ctx() context: ApiContext,
   ): Promise<db.Artifact> {
@@ -157,4 +167,3 @@ export class WorkerMutationResolver {
     });
   }
 }
-
