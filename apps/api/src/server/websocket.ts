@@ -1,7 +1,9 @@
 import type { Server } from "node:http";
 import type { Logger } from "@convnet/shared";
 import type { PrismaClient } from "@convnet/shared/db";
-import { GraphQLError, type GraphQLSchema, parse, validate } from "graphql";
+// graphql's CommonJS entry by path: it is the copy type-graphql builds the schema with, also under
+// vitest, which would otherwise hand this file graphql's ESM copy and fail "another realm" checks.
+import { GraphQLError, type GraphQLSchema, parse, validate } from "graphql/index.js";
 import { CloseCode } from "graphql-ws";
 import { useServer } from "graphql-ws/use/ws";
 import { WebSocketServer } from "ws";
