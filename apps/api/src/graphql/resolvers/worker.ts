@@ -42,7 +42,7 @@ export class WorkerMutationResolver {
     @Ctx() context: ApiContext,
   ): Promise<{ run: db.Run; config: unknown; resumeFrom: db.Artifact | null } | null> {
     await requireWorker(context.prisma, checkId(workerId, "workerId"));
-    if (waitSeconds !== null && (waitSeconds < 0 || waitSeconds > MAX_CLAIM_WAIT_SECONDS)) {
+    if (waitSeconds != null && (waitSeconds < 0 || waitSeconds > MAX_CLAIM_WAIT_SECONDS)) {
       throw invalidInput([
         {
           field: "waitSeconds",
@@ -71,7 +71,8 @@ export class WorkerMutationResolver {
   ): Promise<boolean> {
     return heartbeat(context.prisma, {
       workerId: checkId(workerId, "workerId"),
-      runId: runId === null ? null : checkId(runId, "runId"),
+      // Omitted optional arguments arrive as undefined, not null.
+      runId: runId == null ? null : checkId(runId, "runId"),
       phase,
       epoch,
       step,
