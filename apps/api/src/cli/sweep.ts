@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { loadConfig, PRESETS, SetupError } from "@convnet/shared";
+import { FOLLOW_SWEEP, LAUNCH_SWEEP } from "./sweep-documents";
 
 const USAGE = `Usage: npm run sweep -- <spec.json | preset> [--concurrency N] [--name NAME]
 
@@ -15,16 +16,6 @@ Options:
 Ctrl-C stops following; the sweep goes on (cancel it in the dashboard).`;
 
 const POLL_MS = 2_000;
-
-const LAUNCH = `mutation Launch($spec: SweepSpec!) { launchSweep(spec: $spec) { id name } }`;
-const FOLLOW = `query Follow($id: ID!) {
-  sweep(id: $id) {
-    id name status metric direction
-    runCounts { queued running succeeded failed cancelled pruned total }
-    runs(first: 500) { edges { node { id name status epoch step totalSteps attempt hyperparameters lastMetrics testAccuracy error } } }
-    bestRun { id name hyperparameters testAccuracy bestValAccuracy lastMetrics }
-  }
-}`;
 
 interface RunRow {
   id: string;
@@ -172,7 +163,7 @@ async function follow(
   let previousLines = 0;
   let previousText = "";
   for (;;) {
-    const { sweep } = await request<{ sweep: SweepView | null }>(url, token, FOLLOW, {
+    const { sweep } = await request<{ sweep: SweepView | null }>(url, token, FOLLOW_SWEEP, {
       id: sweepId,
     });
     if (!sweep) throw new Error(`Sweep ${sweepId} not found; it may have been deleted.`);
@@ -235,7 +226,7 @@ async function main(): Promise<void> {
   const { launchSweep } = await request<{ launchSweep: { id: string; name: string } }>(
     config.apiUrl,
     config.API_TOKEN,
-    LAUNCH,
+    LAUNCH_SWEEP,
     { spec },
   );
   console.log(
