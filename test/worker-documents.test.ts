@@ -10,8 +10,8 @@ const schema = buildSchema(
 );
 
 const documents: [string, string][] = [
-  ...Object.entries(operations).filter(
-    (entry): entry is [string, string] => typeof entry[1] === "string",
+  ...Object.entries(operations as Record<string, unknown>).flatMap(([name, value]) =>
+    typeof value === "string" ? [[name, value] as [string, string]] : [],
   ),
   ["LAUNCH_SWEEP", LAUNCH_SWEEP],
   ["FOLLOW_SWEEP", FOLLOW_SWEEP],
