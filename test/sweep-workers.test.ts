@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
+import { PRESETS } from "@convnet/shared";
 import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
 import { graphql, type Stack, startStack } from "./support/stack";
 
@@ -156,5 +157,46 @@ describe("a sweep served by two workers", () => {
     }
     const anonymous = await fetch(`${origin}/artifacts/${models[0]?.id}`);
     expect(anonymous.status).toBe(401);
+  });
+
+  test("a stopped worker hands its run back", async () => {
+    const quick = PRESETS.quick;
+    if (!quick) throw new Error("The quick preset is missing from PRESETS.");
+    const config = {
+      ...quick,
+      epochs: 3,
+      finetuneEpochs: 0,
+      trainLimit: 5000,
+      testLimit: 1000,
+    };
+    const run = await stack.prisma.run.create({
+      data: {
+        name: "handed-back",
+        hyperparameters: {},
+        config,
+        architecture: config.architecture,
+        dataset: config.dataset,
+        seed: config.seed,
+        totalSteps: config.epochs,
+      },
+    });
+    const pid = await waitFor(
+      "a worker to start the run",
+      async () => {
+        const rows = await stack.prisma.$queryRaw<{ pid: number }[]>`
+          SELECT w.pid FROM run r JOIN worker w ON w.id = r.worker_id
+          WHERE r.id = ${run.id}::uuid AND r.status = 'running'`;
+        return rows[0]?.pid;
+      },
+      SWEEP_TIMEOUT_MS,
+    );
+
+    await stack.killWorker(pid, "SIGTERM");
+
+    const after = await stack.prisma.run.findUniqueOrThrow({ where: { id: run.id } });
+    expect(after.status).toBe("queued");
+    expect(after.attempt).toBe(1);
+    expect(after.workerId).toBeNull();
+    expect(after.error).toContain("SIGTERM");
   });
 });

@@ -137,7 +137,11 @@ export async function runClaimedRun(
   const stop = (reason: StopRun) => {
     if (!controller.signal.aborted) controller.abort(reason);
   };
-  const onShutdown = () => stop(new StopRun("The worker is stopping", "shutdown"));
+  const onShutdown = () => {
+    const reason = context.shutdown.reason;
+    const why = reason instanceof Error ? reason.message : String(reason);
+    stop(new StopRun(`The worker is stopping (${why})`, "shutdown"));
+  };
   if (context.shutdown.aborted) onShutdown();
   context.shutdown.addEventListener("abort", onShutdown, { once: true });
 
