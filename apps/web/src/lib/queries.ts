@@ -353,8 +353,8 @@ export const PROMOTE_MUTATION = gql`
 `;
 
 export const PREDICT_MUTATION = gql`
-  mutation Predict($pixels: [Float!], $modelName: String, $alias: String) {
-    predict(pixels: $pixels, modelName: $modelName, alias: $alias) {
+  mutation Predict($pixels: [Float!], $png: String, $modelName: String, $alias: String) {
+    predict(pixels: $pixels, png: $png, modelName: $modelName, alias: $alias) {
       label
       probabilities
       modelVersion {

@@ -260,7 +260,8 @@ function overlayLine(
   );
   const start = points[0] ? new Date(points[0].wallTime).getTime() : 0;
   return {
-    name: `${run.name} (${shortId(run.id)}) ${dashed ? "train" : "val"}`,
+    // Train and validation lines share the run's name, so one legend entry toggles both.
+    name: `${run.name} (${shortId(run.id)})`,
     color,
     dashed,
     points: points.map((point, index) => [

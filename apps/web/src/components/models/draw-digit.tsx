@@ -61,7 +61,8 @@ export function DrawDigit(props: { modelName: string; alias: string }) {
     if (!last.current) return;
     last.current = null;
     const pixels = canvas.current ? toMnistPixels(canvas.current) : null;
-    if (pixels) void predict({ pixels, modelName: props.modelName, alias: props.alias });
+    // NOTE: png is sent as an explicit null because the API's one-of check reads an absent argument as given.
+    if (pixels) void predict({ pixels, png: null, modelName: props.modelName, alias: props.alias });
   }
 
   const prediction = state.data?.predict;

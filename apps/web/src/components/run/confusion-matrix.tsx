@@ -3,17 +3,22 @@
 import { Chart } from "../chart";
 
 /**
- * Confusion-matrix heat map. The colour scale tops out at the largest off-diagonal count, so
- * the mistakes stand out instead of vanishing next to thousands of correct predictions.
+ * Confusion-matrix heat map. The diagonal (correct predictions) gets one pale colour and the
+ * colour scale covers only the mistakes, so they stand out next to the much larger diagonal.
  */
 export function ConfusionMatrix(props: { matrix: number[][] }) {
   const classes = props.matrix.map((_, index) => String(index));
-  const cells: [number, number, number][] = [];
+  const errors: [number, number, number][] = [];
+  const correct: [number, number, number][] = [];
   let maxError = 1;
   props.matrix.forEach((row, truth) => {
     row.forEach((count, predicted) => {
-      cells.push([predicted, truth, count]);
-      if (truth !== predicted) maxError = Math.max(maxError, count);
+      if (truth === predicted) {
+        correct.push([predicted, truth, count]);
+      } else {
+        errors.push([predicted, truth, count]);
+        maxError = Math.max(maxError, count);
+      }
     });
   });
 
@@ -47,6 +52,7 @@ export function ConfusionMatrix(props: { matrix: number[][] }) {
           nameGap: 28,
         },
         visualMap: {
+          seriesIndex: 0,
           min: 0,
           max: maxError,
           calculable: true,
@@ -59,9 +65,17 @@ export function ConfusionMatrix(props: { matrix: number[][] }) {
         series: [
           {
             type: "heatmap",
-            data: cells,
+            name: "errors",
+            data: errors,
             label: { show: true, fontSize: 10 },
             emphasis: { itemStyle: { borderColor: "#111", borderWidth: 1 } },
+          },
+          {
+            type: "heatmap",
+            name: "correct",
+            data: correct,
+            itemStyle: { color: "#dbeafe" },
+            label: { show: true, fontSize: 10, fontWeight: "bold" },
           },
         ],
       }}

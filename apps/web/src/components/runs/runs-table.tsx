@@ -33,7 +33,10 @@ export function RunsTable() {
   const { params, update } = useUrlState();
   const filter = useMemo(() => filterFromParams(params), [params]);
   const sort = useMemo(() => parseSort(params.get("sort")), [params]);
-  const selected = useMemo(() => parseList(params.get("selected")), [params]);
+  const selectedInUrl = params.get("selected");
+  // Kept locally as well, so a checkbox flips at once rather than after the URL round trip.
+  const [selected, setSelected] = useState(() => parseList(selectedInUrl));
+  useEffect(() => setSelected(parseList(selectedInUrl)), [selectedInUrl]);
 
   const [schema] = useQuery<{ hyperparameterSchema: unknown }>({ query: LAUNCH_FORM_QUERY });
   const enums = useMemo(() => {
@@ -59,6 +62,7 @@ export function RunsTable() {
     const next = selected.includes(id)
       ? selected.filter((entry) => entry !== id)
       : [...selected, id];
+    setSelected(next);
     update({ selected: next.join(",") || null });
   }
 

@@ -228,6 +228,7 @@ function LaunchFormFields(props: {
           >
             <input
               name="runBudget"
+              aria-invalid={errorFor(errors, "runBudget") ? true : undefined}
               inputMode="numeric"
               value={runBudget}
               onChange={(event) => setRunBudget(event.target.value)}
@@ -236,6 +237,7 @@ function LaunchFormFields(props: {
           <Field label="Concurrency (runs at once)" error={errorFor(errors, "concurrency")}>
             <input
               name="concurrency"
+              aria-invalid={errorFor(errors, "concurrency") ? true : undefined}
               inputMode="numeric"
               value={concurrency}
               onChange={(event) => setConcurrency(event.target.value)}
@@ -307,6 +309,7 @@ function LaunchFormFields(props: {
                 {spec?.values ? (
                   <select
                     name={`config.${field}`}
+                    aria-invalid={errorFor(errors, `baseConfig.${field}`, field) ? true : undefined}
                     value={overrides[field] ?? formatJson(presetConfig[field] as Json | undefined)}
                     onChange={(event) =>
                       setOverrides((current) => ({ ...current, [field]: event.target.value }))
@@ -321,6 +324,7 @@ function LaunchFormFields(props: {
                 ) : (
                   <input
                     name={`config.${field}`}
+                    aria-invalid={errorFor(errors, `baseConfig.${field}`, field) ? true : undefined}
                     placeholder={presetConfig[field] === undefined ? "unset" : undefined}
                     value={
                       overrides[field] ??
