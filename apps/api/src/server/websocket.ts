@@ -60,6 +60,7 @@ export function attachWebSocketServer(options: {
         }
         const viewer = token ? await verifyApiToken(prisma, token, log) : null;
         if (!viewer) return false;
+        // NOTE: the token is checked once per connection, so revoking it does not close open subscriptions.
         context.extra.viewer = viewer;
         return true;
       },
