@@ -310,6 +310,34 @@ describe("Sum on wasm", () => {
   });
 });
 
+describe("Mean and Tile on wasm", () => {
+  test.each([[[0]], [[0, 1, 2]], [[3]], [[1, 2]]] as const)(
+    "mean matches cpu over axes %j",
+    (axes) => {
+      const values = randomValues(4 * 6 * 5 * 3, 25);
+      expectSameOnBothBackends(() => tf.tensor4d(values, [4, 6, 5, 3]).mean([...axes]));
+    },
+  );
+
+  test.each([
+    [
+      [1, 1, 1, 3],
+      [4, 6, 5, 1],
+    ],
+    [
+      [2, 1, 3, 2],
+      [1, 3, 2, 2],
+    ],
+    [
+      [2, 3, 1, 1],
+      [2, 1, 1, 3],
+    ],
+  ] as const)("tile of shape %j by %j matches cpu", (shape, reps) => {
+    const values = randomValues(tf.util.sizeFromShape([...shape]), 26);
+    expectSameOnBothBackends(() => tf.tensor(values, [...shape]).tile([...reps]));
+  });
+});
+
 describe("Slice on wasm", () => {
   test.each([
     [

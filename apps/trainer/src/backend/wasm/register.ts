@@ -14,7 +14,8 @@ import { rememberStockKernel } from "./kernel-calls";
 import { batchMatMulConfig, fusedMatMulConfig } from "./mat-mul";
 import { maxPoolGradConfig } from "./max-pool-grad";
 import { sliceConfig } from "./slice";
-import { sumConfig } from "./sum";
+import { meanConfig, sumConfig } from "./sum";
+import { tileConfig } from "./tile";
 
 /** Kernels this package implements for wasm, replacing the stock kernel where there is one. */
 export const WASM_KERNELS: readonly KernelConfig[] = [
@@ -24,6 +25,8 @@ export const WASM_KERNELS: readonly KernelConfig[] = [
   batchMatMulConfig,
   fusedMatMulConfig,
   sumConfig,
+  meanConfig,
+  tileConfig,
   sliceConfig,
   identityConfig,
   castConfig,

@@ -55,6 +55,30 @@ export function sum({ inputs, attrs, backend }: Parameters<KernelFunc>[0]): Tens
   return output;
 }
 
+/** Means over leading axes reuse the one-pass sum; other axes use the stock kernel. */
+export function mean({ inputs, attrs, backend }: Parameters<KernelFunc>[0]): TensorInfo {
+  const wasm = backend as BackendWasm;
+  const { x } = inputs as { x: TensorInfo };
+  const { axis } = attrs as unknown as SumAttrs;
+  const axes = util.parseAxisParam(axis, x.shape).sort((p, q) => p - q);
+  const leading = axes.length > 0 && axes.every((value, index) => value === index);
+  if (x.dtype !== "float32" || !leading || axes.length === x.shape.length) {
+    return runStock("Mean", wasm, inputs, attrs);
+  }
+
+  const output = sum({ inputs, attrs, backend });
+  const count = util.sizeFromShape(x.shape.slice(0, axes.length));
+  const values = wasm.typedArrayFromHeap(output) as Float32Array;
+  for (let i = 0; i < values.length; i++) values[i] = (values[i] as number) / count;
+  return output;
+}
+
+export const meanConfig: KernelConfig = {
+  kernelName: "Mean",
+  backendName: "wasm",
+  kernelFunc: mean,
+};
+
 export const sumConfig: KernelConfig = {
   kernelName: "Sum",
   backendName: "wasm",
