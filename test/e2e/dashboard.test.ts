@@ -206,6 +206,12 @@ describe("dashboard in a browser", () => {
       { timeout: TRAINING_TIMEOUT_MS, polling: 500 },
     );
     await browser.screenshot("runs");
+    await page.goto(`${web.url}/sweeps/${state.sweepId}`);
+    await page.locator('h1 [data-status="succeeded"]').waitFor({ timeout: TRAINING_TIMEOUT_MS });
+    expect(await page.textContent('[data-testid="sweep-progress"]')).toContain("2 of 2 done");
+    await browser.screenshot("sweep");
+    await page.goto(`${web.url}/?sweep=${state.sweepId}`);
+    await page.locator("tr[data-run-id]").nth(1).waitFor({ timeout: UI_TIMEOUT_MS });
     for (const runId of state.runIds)
       await page.check(`tr[data-run-id="${runId}"] input[type="checkbox"]`);
     await page.click('[data-testid="compare-selected"] button');

@@ -27,7 +27,7 @@ async function newestSourceTime(folder: string): Promise<number> {
 }
 
 /**
- * Builds the dashboard unless .next holds a build newer than every source file. A production
+ * Builds the dashboard unless .next contains a build newer than every source file. A production
  * build (about 40 s cold on 2 cores) was chosen over `next dev`, which compiles each route on
  * first visit (2-9 s per route measured) and made page waits depend on the compiler.
  */

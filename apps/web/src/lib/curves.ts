@@ -19,7 +19,7 @@ export function pointsFor(series: MetricSeries[], runId: string, key: string): M
     .sort((a, b) => a.step - b.step);
 }
 
-/** The step where fine-tuning starts, for the marker line; null when the run has no fine-tune points yet. */
+/** Returns the step where fine-tuning starts, for the marker line, or null before the first fine-tune point. */
 export function finetuneStartStep(series: MetricSeries[], runId: string): number | null {
   const steps = series
     .filter((entry) => entry.runId === runId)

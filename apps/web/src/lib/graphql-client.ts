@@ -16,8 +16,8 @@ export function resolveWebSocketUrl(configured: string, pageHost: string): strin
 }
 
 /**
- * Queries and mutations go to this app's /api/graphql route (which adds the bearer token);
- * subscriptions open a graphql-ws socket straight to the API, authenticated by the cookie.
+ * Creates the urql client. Queries and mutations go to this app's /api/graphql route, which adds
+ * the bearer token. Subscriptions open a graphql-ws socket straight to the API, which reads the cookie.
  */
 export function createDashboardClient(
   webSocketUrl: string,

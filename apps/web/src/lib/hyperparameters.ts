@@ -59,7 +59,7 @@ export const KEY_HYPERPARAMETERS = [
   "dropout",
 ] as const;
 
-/** A run's value for a hyperparameter: the searched value when a sweep set it, else its config. */
+/** Returns a run's value for a hyperparameter: the searched value when a sweep set it, else its config value. */
 export function hyperparameterValue(
   run: { hyperparameters: JsonObject; config: JsonObject },
   name: string,

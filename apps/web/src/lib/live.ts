@@ -9,7 +9,7 @@ import {
 } from "./queries";
 import type { MetricSeries, RunRow } from "./types";
 
-/** Most points per series the charts ask for; the API downsamples longer series (min/max kept). */
+/** Maximum points per series the charts request. The API downsamples longer series and keeps each bucket's min and max. */
 const MAX_POINTS = 1000;
 
 /** Groups a burst of metric events (one per key) into one refetch. */

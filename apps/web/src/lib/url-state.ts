@@ -4,8 +4,8 @@ import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { useCallback } from "react";
 
 /**
- * Reads and writes the page's query string, which holds everything worth sharing in a link:
- * filters, sort, selected runs, chart settings. Writes replace the history entry so a slider
+ * Reads and writes the page's query string, which contains everything worth sharing in a link:
+ * filters, sort, selected runs, chart settings. Writes replace the history entry, so a slider
  * drag does not fill the back button.
  */
 export function useUrlState() {

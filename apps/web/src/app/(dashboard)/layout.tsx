@@ -4,7 +4,7 @@ import { Nav } from "@/components/nav";
 import { Providers } from "@/components/providers";
 import { apiWebSocketUrl, fetchViewer, readToken } from "@/lib/server/api";
 
-/** Every dashboard page needs a valid token; without one the visitor lands on the sign-in form. */
+/** Renders the dashboard frame for a valid token, and redirects to the sign-in form without one. */
 export default async function DashboardLayout(props: { children: ReactNode }) {
   const token = await readToken();
   if (!token) redirect("/sign-in");

@@ -12,7 +12,7 @@ export const METRIC_CHOICES = [
 ] as const;
 export type MetricField = (typeof METRIC_CHOICES)[number]["field"];
 
-/** One axis per hyperparameter (numeric or categorical), then the chosen metric on the last axis. */
+/** Draws one axis per hyperparameter (numeric or categorical), then the chosen metric on the last axis. */
 export function ParallelChart(props: { runs: RunRow[]; names: string[]; metric: MetricField }) {
   const axes = props.names.map((name, index) => {
     const values = props.runs.map((run) => hyperparameterValue(run, name));

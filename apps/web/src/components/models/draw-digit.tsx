@@ -19,7 +19,7 @@ function paintBlank(canvas: HTMLCanvasElement | null) {
   context.fillRect(0, 0, CANVAS_SIZE, CANVAS_SIZE);
 }
 
-/** A canvas to draw a digit with mouse, pen or finger, and the production model's answer. */
+/** Renders a canvas to draw a digit on with mouse, pen or finger, and the production model's prediction. */
 export function DrawDigit(props: { modelName: string; alias: string }) {
   const canvas = useRef<HTMLCanvasElement>(null);
   const last = useRef<{ x: number; y: number } | null>(null);

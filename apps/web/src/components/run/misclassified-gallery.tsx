@@ -3,13 +3,13 @@
 import { useState } from "react";
 import type { Misclassified } from "@/lib/types";
 
-/** Shown at once; the rest behind a button, since a weak run can misclassify thousands. */
+/** Digits rendered at first; the rest wait behind a button, since a weak run can misclassify thousands. */
 const INITIAL_COUNT = 48;
 
 export function MisclassifiedGallery(props: { items: Misclassified[] }) {
   const [limit, setLimit] = useState(INITIAL_COUNT);
   const [imagesMissing, setImagesMissing] = useState(false);
-  const shown = props.items.slice(0, limit);
+  const visibleItems = props.items.slice(0, limit);
 
   return (
     <>
@@ -17,7 +17,7 @@ export function MisclassifiedGallery(props: { items: Misclassified[] }) {
         <p className="muted">Test images are not served by this API, so only the labels show.</p>
       ) : null}
       <div className="gallery" data-testid="misclassified">
-        {shown.map((item) => (
+        {visibleItems.map((item) => (
           <figure key={item.index}>
             {imagesMissing ? (
               <span className="digit-placeholder">{item.label}</span>

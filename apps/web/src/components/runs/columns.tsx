@@ -6,7 +6,7 @@ import type { RunRow } from "@/lib/types";
 import { RUN_STATUSES } from "@/lib/types";
 import { StatusBadge } from "../states";
 
-/** How a column filters: a fixed list, a numeric range typed as "min..max", or nothing. */
+/** Filter control of a column: the status list, a list of values, a "min..max" range or free text. */
 export type ColumnFilter =
   | { kind: "status" }
   | { kind: "enum"; param: string; values: string[] }
@@ -76,12 +76,6 @@ export function runColumns(enums: Record<string, string[]>): RunColumn[] {
       render: (run) =>
         run.sweep ? <Link href={`/sweeps/${run.sweep.id}`}>{run.sweep.name}</Link> : "–",
     },
-    hyperparameterColumn("architecture", "Architecture", enums.architecture),
-    hyperparameterColumn("optimizer", "Optimizer", enums.optimizer),
-    hyperparameterColumn("learningRate", "LR"),
-    hyperparameterColumn("batchSize", "Batch"),
-    hyperparameterColumn("epochs", "Epochs"),
-    hyperparameterColumn("dropout", "Dropout"),
     {
       id: "bestValAccuracy",
       label: "Best val acc",
@@ -106,6 +100,12 @@ export function runColumns(enums: Record<string, string[]>): RunColumn[] {
       filter: { kind: "range", param: "m.durationSeconds" },
       render: (run) => formatDuration(run.durationSeconds),
     },
+    hyperparameterColumn("architecture", "Architecture", enums.architecture),
+    hyperparameterColumn("optimizer", "Optimizer", enums.optimizer),
+    hyperparameterColumn("learningRate", "LR"),
+    hyperparameterColumn("batchSize", "Batch"),
+    hyperparameterColumn("epochs", "Epochs"),
+    hyperparameterColumn("dropout", "Dropout"),
     {
       id: "backend",
       label: "Backend",

@@ -91,7 +91,7 @@ function TypedFilter(props: {
       title={range ? "A value, or a range such as 0.9..1, ..0.01 or 100.." : undefined}
       placeholder={range ? "min..max" : "contains"}
       value={text}
-      size={range ? 7 : 12}
+      size={range ? 5 : 10}
       onChange={(event) => setText(event.target.value)}
     />
   );

@@ -134,7 +134,7 @@ function RunList(props: {
   const knownIds = useRef(new Set<string>());
   const sentinel = useRef<HTMLDivElement>(null);
 
-  // Status and metrics change in place through runUpdated; a run that no loaded page holds yet
+  // Status and metrics change in place through runUpdated; a run that is on no loaded page yet
   // (a new sweep launched elsewhere) refreshes the first page instead.
   useSubscription<{ runUpdated: RunRow }>(
     { query: RUN_UPDATED_SUBSCRIPTION, variables: { sweepId: props.filter.sweepId ?? null } },

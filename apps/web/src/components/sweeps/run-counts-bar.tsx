@@ -9,7 +9,7 @@ const SEGMENTS = [
   { key: "queued", color: "#cbd5e1" },
 ] as const;
 
-/** A stacked bar of a sweep's runs by status, with the counts spelled out for screen readers. */
+/** Renders a stacked bar of a sweep's runs by status, with the counts spelled out for screen readers. */
 export function RunCountsBar(props: { counts: RunCounts; budget: number }) {
   const total = Math.max(props.counts.total, props.budget, 1);
   const done =

@@ -1,6 +1,6 @@
 import type { RunRow } from "@/lib/types";
 
-/** The run field that holds a sweep's metric; validation loss has no column, so it falls back to accuracy. */
+/** Returns the run field that stores a sweep's metric. Validation loss has no run column, so it falls back to best val accuracy. */
 export function sweepMetricValue(run: RunRow, metric: string): number | null {
   switch (metric) {
     case "test_accuracy":

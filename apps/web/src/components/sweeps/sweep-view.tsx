@@ -39,19 +39,13 @@ export function SweepView(props: { id: string }) {
       return event;
     },
   );
+  const loadedIds = new Set(result.data?.sweep?.runs.edges.map((edge) => edge.node.id));
   useSubscription<{ runUpdated: RunRow }>(
     { query: RUN_UPDATED_SUBSCRIPTION, variables: { sweepId: props.id } },
     (_previous, event) => {
       const run = event.runUpdated;
-      setLiveRuns((current) => {
-        if (
-          !current.has(run.id) &&
-          !result.data?.sweep?.runs.edges.some((edge) => edge.node.id === run.id)
-        ) {
-          setUnknownRuns((count) => count + 1);
-        }
-        return new Map(current).set(run.id, run);
-      });
+      if (!loadedIds.has(run.id)) setUnknownRuns((count) => count + 1);
+      setLiveRuns((current) => new Map(current).set(run.id, run));
       return event;
     },
   );

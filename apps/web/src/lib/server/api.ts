@@ -8,18 +8,18 @@ export const TOKEN_COOKIE = "convnet_token";
 
 const DEFAULT_API_URL = "http://127.0.0.1:4000/graphql";
 
-/** The API's GraphQL endpoint as seen from this server (API_URL), read per request so one build serves any stack. */
+/** Returns the API's GraphQL endpoint as seen from this server (API_URL), read per request so one build serves any stack. */
 export function apiUrl(): string {
   return process.env.API_URL || DEFAULT_API_URL;
 }
 
-/** The API's origin, for the non-GraphQL routes it serves (artifacts, test images). */
+/** Returns the API's origin, for the non-GraphQL routes it serves (artifacts, test images). */
 export function apiOrigin(): string {
   return new URL(apiUrl()).origin;
 }
 
 /**
- * The WebSocket URL the browser opens for subscriptions. API_WS_URL overrides it; otherwise it
+ * Returns the WebSocket URL the browser opens for subscriptions. API_WS_URL overrides it; otherwise it
  * is API_URL with a ws scheme, because the API serves graphql-ws on the same path.
  */
 export function apiWebSocketUrl(): string {
@@ -59,6 +59,6 @@ export async function fetchViewer(token: string): Promise<ViewerResult> {
   return {
     ok: false,
     reason: "unreachable",
-    message: `The API at ${apiUrl()} did not answer the viewer query: ${result.error?.message ?? "no data"}. Check that it runs and that API_URL points at it.`,
+    message: `The API at ${apiUrl()} returned no viewer for the token: ${result.error?.message ?? "no data"}. Check that it runs and that API_URL points at it.`,
   };
 }
