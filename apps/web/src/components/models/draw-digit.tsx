@@ -75,6 +75,7 @@ export function DrawDigit(props: { modelName: string; alias: string }) {
           width={CANVAS_SIZE}
           height={CANVAS_SIZE}
           aria-label="Drawing area: draw a digit from 0 to 9"
+          className="digit-canvas"
           data-testid="digit-canvas"
           onPointerDown={(event) => {
             event.currentTarget.setPointerCapture(event.pointerId);
