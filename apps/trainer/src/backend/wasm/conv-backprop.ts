@@ -17,6 +17,9 @@ import {
   transpose,
 } from "./kernel-calls";
 
+// NOTE: heap views and dataId sharing rely on BackendWasm internals of tfjs-backend-wasm 4.22.0,
+// which apps/trainer/package.json pins exactly; recheck these kernels before changing that version.
+
 type Shape4D = [number, number, number, number];
 
 /**

@@ -2,6 +2,9 @@ import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import type { CastAttrs, KernelConfig, KernelFunc, TensorInfo } from "@tensorflow/tfjs-core";
 import { runStock } from "./kernel-calls";
 
+// NOTE: heap views and dataId sharing rely on BackendWasm internals of tfjs-backend-wasm 4.22.0,
+// which apps/trainer/package.json pins exactly; recheck these kernels before changing that version.
+
 /**
  * Shares the input's buffer instead of copying it, as the cpu backend does. Tensors are immutable
  * and the backend counts references per buffer, so sharing is safe.

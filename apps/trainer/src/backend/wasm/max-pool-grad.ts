@@ -7,6 +7,9 @@ import {
   type TensorInfo,
 } from "@tensorflow/tfjs-core";
 
+// NOTE: heap views and dataId sharing rely on BackendWasm internals of tfjs-backend-wasm 4.22.0,
+// which apps/trainer/package.json pins exactly; recheck these kernels before changing that version.
+
 type Shape4D = [number, number, number, number];
 
 /**

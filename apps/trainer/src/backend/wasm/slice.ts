@@ -8,6 +8,9 @@ import {
 } from "@tensorflow/tfjs-core";
 import { runStock } from "./kernel-calls";
 
+// NOTE: heap views and dataId sharing rely on BackendWasm internals of tfjs-backend-wasm 4.22.0,
+// which apps/trainer/package.json pins exactly; recheck these kernels before changing that version.
+
 /**
  * Copies the selected rows straight from the wasm heap. The stock kernel of tfjs-backend-wasm
  * 4.22 first copies the whole input out of the heap with readSync, so cutting one batch of 128

@@ -9,6 +9,9 @@ import {
 } from "@tensorflow/tfjs-core";
 import { runStock } from "./kernel-calls";
 
+// NOTE: heap views and dataId sharing rely on BackendWasm internals of tfjs-backend-wasm 4.22.0,
+// which apps/trainer/package.json pins exactly; recheck these kernels before changing that version.
+
 /**
  * Sums over leading axes (bias gradients: a conv's dy [b, h, w, c] over b, h, w) in one pass over
  * the heap. The stock kernel first transposes the reduced axes to the end, which for the seed

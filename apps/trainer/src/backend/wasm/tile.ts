@@ -2,6 +2,9 @@ import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import type { KernelConfig, KernelFunc, TensorInfo, TileAttrs } from "@tensorflow/tfjs-core";
 import { runStock } from "./kernel-calls";
 
+// NOTE: heap views and dataId sharing rely on BackendWasm internals of tfjs-backend-wasm 4.22.0,
+// which apps/trainer/package.json pins exactly; recheck these kernels before changing that version.
+
 /**
  * Tiles by copying whole rows of the last axis between wasm heap views. Batch normalisation's
  * gradient tiles per-channel statistics [1, 1, 1, c] up to the activation's shape, and the stock
