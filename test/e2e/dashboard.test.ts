@@ -288,6 +288,42 @@ describe("dashboard in a browser", () => {
     await browser.screenshot("models");
   });
 
+  it("cancels and retries a run from its page", async () => {
+    const launched = await graphql<{
+      launchSweep: { runs: { edges: { node: { id: string } }[] } };
+    }>(
+      stack.apiUrl,
+      stack.tokens.editor,
+      `mutation ($spec: SweepSpec!) { launchSweep(spec: $spec) { runs { edges { node { id } } } } }`,
+      {
+        spec: {
+          name: "e2e-cancel",
+          method: "grid",
+          preset: "quick",
+          baseConfig: { trainLimit: 2000, testLimit: 500, epochs: 2, finetuneEpochs: 0 },
+          searchSpace: { dropout: { values: [0.1] } },
+          metric: "val_accuracy",
+          direction: "maximize",
+          runBudget: 1,
+          concurrency: 1,
+        },
+      },
+    );
+    const runId = launched.launchSweep.runs.edges[0]?.node.id;
+    await page.goto(`${web.url}/runs/${runId}`);
+    page.once("dialog", (dialog) => void dialog.accept());
+    await page.getByRole("button", { name: "Cancel run" }).click({ timeout: UI_TIMEOUT_MS });
+    await page.locator('h1 [data-status="cancelled"]').waitFor({ timeout: UI_TIMEOUT_MS });
+    await browser.screenshot("run-cancelled");
+
+    await page.getByRole("button", { name: "Retry" }).click();
+    await page
+      .locator('h1 [data-status="queued"], h1 [data-status="running"]')
+      .first()
+      .waitFor({ timeout: UI_TIMEOUT_MS });
+    expect(await page.getByRole("button", { name: "Retry" }).count()).toBe(0);
+  });
+
   it("hides launch and promote buttons from a viewer token", async () => {
     await page.getByRole("button", { name: "Sign out" }).click();
     await page.waitForURL(`${web.url}/sign-in`, { timeout: UI_TIMEOUT_MS });
