@@ -206,6 +206,9 @@ describe("dashboard in a browser", () => {
       { timeout: TRAINING_TIMEOUT_MS, polling: 500 },
     );
     await browser.screenshot("runs");
+    await page.setViewportSize({ width: 390, height: 844 });
+    await browser.screenshot("runs-phone");
+    await page.setViewportSize({ width: 1280, height: 900 });
     await page.goto(`${web.url}/sweeps/${state.sweepId}`);
     await page.locator('h1 [data-status="succeeded"]').waitFor({ timeout: TRAINING_TIMEOUT_MS });
     expect(await page.textContent('[data-testid="sweep-progress"]')).toContain("2 of 2 done");

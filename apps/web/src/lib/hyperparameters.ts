@@ -66,3 +66,13 @@ export function hyperparameterValue(
 ): Json | undefined {
   return run.hyperparameters?.[name] ?? run.config?.[name];
 }
+
+/**
+ * Picks a log axis when every value is positive and they span a factor of 10 or more, as
+ * learning rates do, so 1e-4 and 1e-3 do not crowd into one corner.
+ */
+export function numericAxisType(values: (Json | undefined)[]): "log" | "value" {
+  const numbers = values.filter((value): value is number => typeof value === "number");
+  if (numbers.length < 2 || numbers.some((value) => value <= 0)) return "value";
+  return Math.max(...numbers) / Math.min(...numbers) >= 10 ? "log" : "value";
+}

@@ -1,6 +1,6 @@
 "use client";
 
-import { hyperparameterValue } from "@/lib/hyperparameters";
+import { hyperparameterValue, numericAxisType } from "@/lib/hyperparameters";
 import type { Json, RunRow } from "@/lib/types";
 import { Chart, PALETTE } from "../chart";
 
@@ -20,7 +20,7 @@ export function ParallelChart(props: { runs: RunRow[]; names: string[]; metric: 
       (value) => typeof value === "number" || value === undefined || value === null,
     );
     return numeric
-      ? { dim: index, name, type: "value" as const, scale: true }
+      ? { dim: index, name, type: numericAxisType(values), scale: true }
       : {
           dim: index,
           name,

@@ -7,6 +7,7 @@ import { parseHyperparameterSchema } from "@/lib/hyperparameters";
 import { LAUNCH_FORM_QUERY, RUN_UPDATED_SUBSCRIPTION, RUNS_QUERY } from "@/lib/queries";
 import type { PageInfo, RunRow } from "@/lib/types";
 import { parseList, useUrlState } from "@/lib/url-state";
+import { useSession } from "../providers";
 import { Empty, ErrorBox, Loading } from "../states";
 import { type RunColumn, runColumns } from "./columns";
 import { FilterCell } from "./filter-cell";
@@ -246,6 +247,17 @@ function RunList(props: {
   );
 }
 
+function NoRuns() {
+  const { canEdit } = useSession();
+  return canEdit ? (
+    <>
+      No runs match. Clear the filters, or <Link href="/sweeps/new">launch a sweep</Link>.
+    </>
+  ) : (
+    <>No runs match. Clear the filters to see every run.</>
+  );
+}
+
 function RunPage(props: {
   after: string | null;
   filter: RunFilterInput;
@@ -308,7 +320,7 @@ function RunPage(props: {
         <tr>
           <td colSpan={span}>
             <Empty>
-              No runs match. Clear the filters, or <Link href="/sweeps/new">launch a sweep</Link>.
+              <NoRuns />
             </Empty>
           </td>
         </tr>

@@ -4,7 +4,7 @@ import Link from "next/link";
 import { useEffect, useMemo, useState } from "react";
 import { useMutation, useQuery, useSubscription } from "urql";
 import { formatDateTime, formatJson, formatPercent } from "@/lib/format";
-import { hyperparameterValue } from "@/lib/hyperparameters";
+import { hyperparameterValue, numericAxisType } from "@/lib/hyperparameters";
 import {
   CANCEL_SWEEP_MUTATION,
   RUN_UPDATED_SUBSCRIPTION,
@@ -231,7 +231,13 @@ function scatterOption(
       formatter: (params: unknown) => (params as { data?: { name?: string } }).data?.name ?? "",
     },
     xAxis: numeric
-      ? { type: "value" as const, scale: true, name, nameLocation: "middle" as const, nameGap: 22 }
+      ? {
+          type: numericAxisType(values),
+          scale: true,
+          name,
+          nameLocation: "middle" as const,
+          nameGap: 22,
+        }
       : { type: "category" as const, data: categories },
     yAxis: { type: "value" as const, scale: true, name: metricLabel },
     series: [
