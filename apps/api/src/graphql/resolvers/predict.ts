@@ -13,13 +13,14 @@ export class PredictResolver {
       'Classifies one digit with the model version behind the alias (default "production" of "mnist-cnn"). Send pixels (784 values in [0,1], ink = 1) or a base64 PNG.',
   })
   async predict(
-    @Arg("pixels", () => [Float], { nullable: true }) pixels: number[] | null,
-    @Arg("png", () => String, { nullable: true }) png: string | null,
-    @Arg("modelName", () => String, { nullable: true }) modelName: string | null,
-    @Arg("alias", () => String, { nullable: true }) alias: string | null,
+    @Arg("pixels", () => [Float], { nullable: true }) pixels: number[] | null | undefined,
+    @Arg("png", () => String, { nullable: true }) png: string | null | undefined,
+    @Arg("modelName", () => String, { nullable: true }) modelName: string | null | undefined,
+    @Arg("alias", () => String, { nullable: true }) alias: string | null | undefined,
     @Ctx() context: ApiContext,
   ) {
-    if ((pixels === null) === (png === null)) {
+    // An omitted argument arrives as undefined and an explicit one as null: both mean "not sent".
+    if ((pixels == null) === (png == null)) {
       throw invalidInput([{ field: "pixels", message: "send exactly one of pixels or png" }]);
     }
     const input = pixels ? checkPixels(pixels) : pixelsFromPng(png ?? "");

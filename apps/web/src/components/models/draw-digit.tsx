@@ -61,8 +61,7 @@ export function DrawDigit(props: { modelName: string; alias: string }) {
     if (!last.current) return;
     last.current = null;
     const pixels = canvas.current ? toMnistPixels(canvas.current) : null;
-    // NOTE: png is sent as an explicit null because the API's one-of check reads an absent argument as given.
-    if (pixels) void predict({ pixels, png: null, modelName: props.modelName, alias: props.alias });
+    if (pixels) void predict({ pixels, modelName: props.modelName, alias: props.alias });
   }
 
   const prediction = state.data?.predict;
