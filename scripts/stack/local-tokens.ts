@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { chmod, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { createLogger, type Logger } from "@convnet/shared";
 import type { PrismaClient } from "@convnet/shared/db";
 
 export interface LocalTokens {
@@ -13,9 +14,10 @@ type TokenModule = {
     prisma: PrismaClient,
     input: { role: "viewer" | "editor" | "worker"; label: string },
   ) => Promise<{ token: string }>;
-  verifyApiToken?: (prisma: PrismaClient, token: string) => Promise<unknown>;
+  verifyApiToken?: (prisma: PrismaClient, token: string, log: Logger) => Promise<unknown>;
 };
 
+const log = createLogger("local-tokens");
 const TOKEN_MODULE = path.resolve(import.meta.dirname, "../../apps/api/src/auth/tokens.ts");
 
 /**
@@ -36,8 +38,8 @@ export async function ensureLocalTokens(
     .catch(() => undefined);
   if (stored && tokens.verifyApiToken) {
     const [editorOk, workerOk] = await Promise.all([
-      tokens.verifyApiToken(prisma, stored.editor),
-      tokens.verifyApiToken(prisma, stored.worker),
+      tokens.verifyApiToken(prisma, stored.editor, log),
+      tokens.verifyApiToken(prisma, stored.worker, log),
     ]);
     if (editorOk && workerOk) return stored;
   }

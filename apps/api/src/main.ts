@@ -2,6 +2,8 @@ import "reflect-metadata";
 import { createLogger, loadConfig, SetupError } from "@convnet/shared";
 import { createPrismaClient, openDatabase } from "@convnet/shared/db";
 import { artifactRoute } from "./artifacts/http";
+import { mnistImageRoute } from "./mnist/http";
+import { ensureBootstrapTokens } from "./auth/bootstrap";
 import { startPubSub, stopPubSub } from "./pubsub";
 import { startQueue } from "./queue";
 import { createApiServer } from "./server";
@@ -15,6 +17,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const database = await openDatabase(config, log.child({ component: "database" }));
   const prisma = createPrismaClient(database.url);
+  await ensureBootstrapTokens(prisma, config, log.child({ component: "auth" }));
   const pubsub = await startPubSub(database.url, log);
   const queue = await startQueue(database.url, prisma, log, {
     heartbeatTimeoutSeconds: config.HEARTBEAT_TIMEOUT_SECONDS,
@@ -24,7 +27,10 @@ async function main(): Promise<void> {
     pubsub,
     config,
     log,
-    extraRoutes: [artifactRoute(prisma, config.artifactDir, log.child({ component: "artifacts" }))],
+    extraRoutes: [
+      artifactRoute(prisma, config.artifactDir, log.child({ component: "artifacts" })),
+      mnistImageRoute({ mnistDir: config.MNIST_DIR, log: log.child({ component: "mnist" }) }),
+    ],
   });
   const url = await server.listen(config.API_PORT, config.API_HOST);
   log.info({ url, embeddedDatabase: database.embedded }, "API started");

@@ -7,6 +7,13 @@ import { LOG_LEVELS } from "./logger";
 export const BACKEND_PREFERENCES = ["auto", "tensorflow-gpu", "tensorflow", "wasm", "cpu"] as const;
 
 const port = z.coerce.number().int().min(1).max(65_535);
+// Tokens fixed in a deployment's secrets (docker-compose's .env); the API stores their hashes.
+const bootstrapToken = z
+  .string()
+  .regex(
+    /^cnl_[A-Za-z0-9_-]{32,}$/,
+    "a token of the form cnl_ followed by 32 or more [A-Za-z0-9_-]",
+  );
 
 /**
  * Every environment variable the product reads, with its default. The README's configuration
@@ -15,7 +22,7 @@ const port = z.coerce.number().int().min(1).max(65_535);
 const environmentSchema = z.object({
   DATABASE_URL: z
     .string()
-    .regex(/^postgres(ql)?:\/\//, "must start with postgres:// or postgresql://")
+    .regex(/^postgres(ql)?:\/\//, "a URL starting with postgres:// or postgresql://")
     .optional(),
   DATA_DIR: z.string().min(1).default("data"),
   EMBEDDED_PG_PORT: port.default(54329),
@@ -27,6 +34,8 @@ const environmentSchema = z.object({
   WEB_PORT: port.default(3000),
   /** Comma-separated origins whose cookie-authenticated WebSocket upgrades the API accepts. */
   ALLOWED_ORIGINS: z.string().min(1).optional(),
+  BOOTSTRAP_EDITOR_TOKEN: bootstrapToken.optional(),
+  BOOTSTRAP_WORKER_TOKEN: bootstrapToken.optional(),
   WORKERS: z.coerce.number().int().min(0).max(256).optional(),
   TRAINER_BACKEND: z.enum(BACKEND_PREFERENCES).default("auto"),
   MNIST_DIR: z.string().min(1).optional(),
@@ -34,6 +43,8 @@ const environmentSchema = z.object({
   HEARTBEAT_TIMEOUT_SECONDS: z.coerce.number().int().min(5).max(3_600).default(60),
   LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
 });
+
+const SECRET_VARIABLE = /TOKEN|DATABASE_URL/;
 
 export type Environment = z.infer<typeof environmentSchema>;
 
@@ -71,7 +82,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => {
       const name = String(issue.path[0]);
-      return `${name}=${JSON.stringify(env[name])} is invalid: expected ${describeAllowed(issue)}`;
+      // Secrets stay out of the message, which may end up in logs.
+      const shown = SECRET_VARIABLE.test(name) ? "(value hidden)" : JSON.stringify(env[name]);
+      return `${name}=${shown} is invalid: expected ${describeAllowed(issue)}`;
     });
     throw new SetupError(
       `Invalid configuration:\n  ${lines.join("\n  ")}`,

@@ -2,12 +2,14 @@ import { parseArgs } from "node:util";
 import { createLogger, loadConfig, SetupError } from "@convnet/shared";
 import { createPrismaClient, openDatabase } from "@convnet/shared/db";
 import { isRole, ROLES } from "./roles";
-import { createApiToken, listApiTokens, revokeApiToken } from "./tokens";
+import { createApiToken, generateToken, listApiTokens, revokeApiToken } from "./tokens";
 
 const USAGE = `Usage:
   npm run token -- create --role <${ROLES.join("|")}> --label <name>   prints a new token once
   npm run token -- list                                               lists tokens (never their secrets)
-  npm run token -- revoke <id>                                        revokes a token at once`;
+  npm run token -- revoke <id>                                        revokes a token at once
+  npm run token -- generate                                           prints a new random token without storing it
+                                                                      (for BOOTSTRAP_EDITOR_TOKEN / BOOTSTRAP_WORKER_TOKEN)`;
 
 async function main(argv: string[]): Promise<void> {
   const { positionals, values } = parseArgs({
@@ -18,6 +20,11 @@ async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = positionals;
   if (values.help || !command) {
     console.log(USAGE);
+    return;
+  }
+
+  if (command === "generate") {
+    console.log(generateToken());
     return;
   }
 

@@ -12,6 +12,11 @@ export function hashToken(token: string): string {
   return createHash("sha256").update(token).digest("hex");
 }
 
+/** Returns a new random token; nothing is stored until it is created or bootstrapped. */
+export function generateToken(): string {
+  return `${TOKEN_PREFIX}${randomBytes(32).toString("base64url")}`;
+}
+
 /** Creates a token and stores only its hash; the token itself is returned once and never again. */
 export async function createApiToken(
   prisma: PrismaClient,
@@ -20,7 +25,7 @@ export async function createApiToken(
   const label = options.label.trim();
   if (label === "") throw new Error("A token needs a non-empty label, e.g. --label alice");
 
-  const token = `${TOKEN_PREFIX}${randomBytes(32).toString("base64url")}`;
+  const token = generateToken();
   const row = await prisma.apiToken.create({
     data: {
       label,
