@@ -8,7 +8,7 @@ import { createPrismaClient, migrate, type PrismaClient } from "@convnet/shared/
 import pg from "pg";
 import { createApiToken } from "../../src/auth/tokens";
 import { type PostgresPubSub, startPubSub, stopPubSub } from "../../src/pubsub";
-import { createApiServer } from "../../src/server";
+import { createApiServer, type ExtraRoute } from "../../src/server";
 
 export interface GraphQLResponse<T = Record<string, unknown>> {
   status: number;
@@ -22,6 +22,7 @@ export interface GraphQLResponse<T = Record<string, unknown>> {
 export interface TestApi {
   url: string;
   databaseUrl: string;
+  artifactDir: string;
   prisma: PrismaClient;
   pubsub: PostgresPubSub;
   tokens: { viewer: string; editor: string; worker: string };
@@ -62,14 +63,31 @@ export async function createTestDatabase(
 }
 
 /** Starts the real API (Apollo over HTTP + WebSocket) on an ephemeral port with a token per role. */
-export async function startTestApi(serverUrl: string): Promise<TestApi> {
-  const database = await createTestDatabase(serverUrl);
-  const artifactDir = await mkdtemp(path.join(os.tmpdir(), "convnet-api-test-"));
+export async function startTestApi(
+  serverUrl: string,
+  options: {
+    extraRoutes?: ExtraRoute[];
+    /** A second API process on the first one's database and artifact folder; stop() leaves both. */
+    sharedWith?: TestApi;
+  } = {},
+): Promise<TestApi> {
+  const shared = options.sharedWith;
+  const database = shared
+    ? { url: shared.databaseUrl, drop: async () => undefined }
+    : await createTestDatabase(serverUrl);
+  const artifactDir =
+    shared?.artifactDir ?? (await mkdtemp(path.join(os.tmpdir(), "convnet-api-test-")));
   const log = createLogger("test-api");
   const config = { ...loadConfig({ ...process.env, DATABASE_URL: database.url }), artifactDir };
   const prisma = createPrismaClient(database.url, 5);
   const pubsub = await startPubSub(database.url, log);
-  const server = await createApiServer({ prisma, pubsub, config, log });
+  const server = await createApiServer({
+    prisma,
+    pubsub,
+    config,
+    log,
+    extraRoutes: options.extraRoutes ?? [],
+  });
   const url = await server.listen(0, "127.0.0.1");
 
   const tokens = {
@@ -81,6 +99,7 @@ export async function startTestApi(serverUrl: string): Promise<TestApi> {
   return {
     url,
     databaseUrl: database.url,
+    artifactDir,
     prisma,
     pubsub,
     tokens,
@@ -100,7 +119,7 @@ export async function startTestApi(serverUrl: string): Promise<TestApi> {
       await stopPubSub(pubsub);
       await prisma.$disconnect();
       await database.drop();
-      await rm(artifactDir, { recursive: true, force: true });
+      if (!shared) await rm(artifactDir, { recursive: true, force: true });
     },
   };
 }

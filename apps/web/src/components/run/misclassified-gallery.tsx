@@ -6,15 +6,23 @@ import type { Misclassified } from "@/lib/types";
 /** Digits rendered at first; the rest wait behind a button, since a weak run can misclassify thousands. */
 const INITIAL_COUNT = 48;
 
-export function MisclassifiedGallery(props: { items: Misclassified[] }) {
+/** The API serves test images of MNIST only; other data sets show labels alone. */
+const SERVED_DATASET = "mnist";
+
+export function MisclassifiedGallery(props: { items: Misclassified[]; dataset: string }) {
   const [limit, setLimit] = useState(INITIAL_COUNT);
-  const [imagesMissing, setImagesMissing] = useState(false);
+  const [imagesFailed, setImagesFailed] = useState(false);
+  const imagesMissing = imagesFailed || props.dataset !== SERVED_DATASET;
   const visibleItems = props.items.slice(0, limit);
 
   return (
     <>
       {imagesMissing ? (
-        <p className="muted">Test images are not served by this API, so only the labels show.</p>
+        <p className="muted">
+          {props.dataset === SERVED_DATASET
+            ? "Test images are not served by this API, so only the labels show."
+            : `The API serves ${SERVED_DATASET} test images only, so this ${props.dataset} run shows labels alone.`}
+        </p>
       ) : null}
       <div className="gallery" data-testid="misclassified">
         {visibleItems.map((item) => (
@@ -29,7 +37,7 @@ export function MisclassifiedGallery(props: { items: Misclassified[] }) {
                 width={56}
                 height={56}
                 loading="lazy"
-                onError={() => setImagesMissing(true)}
+                onError={() => setImagesFailed(true)}
               />
             )}
             <figcaption>

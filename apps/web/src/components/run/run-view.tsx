@@ -187,7 +187,7 @@ export function RunView(props: { id: string }) {
             Misclassified test digits {run.misclassified ? `(${run.misclassified.length})` : null}
           </h2>
           {run.misclassified && run.misclassified.length > 0 ? (
-            <MisclassifiedGallery items={run.misclassified} />
+            <MisclassifiedGallery items={run.misclassified} dataset={run.dataset} />
           ) : (
             <Empty>
               {run.misclassified
