@@ -1,23 +1,23 @@
 "use client";
 
-import { useEffect, useState } from "react";
+import { useCallback, useEffect, useRef, useState } from "react";
 import { useQuery, useSubscription } from "urql";
+import { useSession } from "@/components/providers";
+import { exceedsPointBudget, mergeLoggedPoints } from "./merge-series";
 import {
   METRIC_SERIES_QUERY,
   METRICS_LOGGED_SUBSCRIPTION,
   RUN_UPDATED_SUBSCRIPTION,
 } from "./queries";
-import type { MetricSeries, RunRow } from "./types";
+import type { LoggedMetricPoint, MetricSeries, MetricsLoggedEvent, RunRow } from "./types";
 
 /** Maximum points per series the charts request. The API downsamples longer series and keeps each bucket's min and max. */
 const MAX_POINTS = 1000;
 
-/** Groups a burst of metric events (one per key) into one refetch. */
-const REFETCH_DELAY_MS = 250;
-
 /**
- * Loads metric series and refetches them whenever the API reports new points for these runs.
- * The event only names runs and keys (its points carry no key), so the series query is the source.
+ * Loads metric series once and appends the points that metricsLogged events carry. It refetches
+ * only when the socket reconnects (events sent while it was down are lost) and when a series has
+ * grown to twice MAX_POINTS, so the API downsamples it again.
  */
 export function useLiveSeries(runIds: string[], keys: readonly string[]) {
   const paused = runIds.length === 0;
@@ -26,23 +26,59 @@ export function useLiveSeries(runIds: string[], keys: readonly string[]) {
     variables: { runIds, keys, maxPoints: MAX_POINTS },
     pause: paused,
   });
-  const [events, setEvents] = useState(0);
+  const [series, setSeries] = useState<MetricSeries[] | undefined>(undefined);
+  // Points received since the last fetch began: a response may have been read before some of
+  // them were written, so each response gets them applied again (merging a point twice is a no-op).
+  const sinceFetch = useRef<LoggedMetricPoint[]>([]);
+  const wanted = useRef({ runIds, keys });
+  wanted.current = { runIds, keys };
+  const variablesKey = `${runIds.join(",")}|${keys.join(",")}`;
 
-  useSubscription(
+  const refetch = useCallback(() => {
+    sinceFetch.current = [];
+    reexecute({ requestPolicy: "network-only" });
+  }, [reexecute]);
+
+  // biome-ignore lint/correctness/useExhaustiveDependencies: new runs or keys start a new query, so the points kept for the old one no longer apply.
+  useEffect(() => {
+    sinceFetch.current = [];
+    setSeries(undefined);
+  }, [variablesKey]);
+
+  useEffect(() => {
+    const fetched = result.data?.metricSeries;
+    if (!fetched) return;
+    setSeries(mergeLoggedPoints(fetched, sinceFetch.current, wanted.current));
+  }, [result.data]);
+
+  useSubscription<{ metricsLogged: MetricsLoggedEvent }>(
     { query: METRICS_LOGGED_SUBSCRIPTION, variables: { runIds }, pause: paused },
     (_previous, event) => {
-      setEvents((count) => count + 1);
+      const points = event.metricsLogged.points;
+      sinceFetch.current.push(...points);
+      setSeries((current) => current && mergeLoggedPoints(current, points, wanted.current));
       return event;
     },
   );
 
   useEffect(() => {
-    if (events === 0) return;
-    const timer = setTimeout(() => reexecute({ requestPolicy: "network-only" }), REFETCH_DELAY_MS);
-    return () => clearTimeout(timer);
-  }, [events, reexecute]);
+    if (series && exceedsPointBudget(series, MAX_POINTS)) refetch();
+  }, [series, refetch]);
 
-  return { ...result, refetch: () => reexecute({ requestPolicy: "network-only" }) };
+  const { connection } = useSession();
+  const disconnected = useRef(false);
+  useEffect(() => {
+    if (connection === "closed") {
+      disconnected.current = true;
+    } else if (connection === "connected" && disconnected.current) {
+      disconnected.current = false;
+      if (!paused) refetch();
+    }
+  }, [connection, paused, refetch]);
+
+  // Until the effect above has copied a response, show the response itself.
+  const shown = series ?? result.data?.metricSeries;
+  return { ...result, data: shown ? { metricSeries: shown } : undefined, refetch };
 }
 
 /** Keeps the latest copy of each run that runUpdated delivered, keyed by run id. */

@@ -129,6 +129,15 @@ export const METRICS_LOGGED_SUBSCRIPTION = gql`
     metricsLogged(runIds: $runIds) {
       runId
       keys
+      points {
+        runId
+        key
+        step
+        epoch
+        phase
+        value
+        wallTime
+      }
     }
   }
 `;

@@ -99,10 +99,15 @@ export interface MetricSeries {
   downsampled: boolean;
 }
 
+export interface LoggedMetricPoint extends MetricPoint {
+  runId: string;
+  key: string;
+}
+
 export interface MetricsLoggedEvent {
   runId: string;
   keys: string[];
-  points: (MetricPoint & { key?: string })[];
+  points: LoggedMetricPoint[];
 }
 
 export interface RunCounts {

@@ -71,6 +71,8 @@ export class SubscriptionResolver {
       runId: payload.runId,
       keys: payload.keys,
       points: rows.map((row) => ({
+        runId: row.runId,
+        key: row.key,
         step: row.step,
         epoch: row.epoch,
         phase: row.phase,

@@ -26,10 +26,19 @@ export class MetricSeries {
   @Field(() => Boolean) downsampled!: boolean;
 }
 
+@ObjectType({
+  description:
+    "A point as written by the worker, with its run and key so a client can append it to the matching series; min and max are always null",
+})
+export class LoggedMetricPoint extends MetricPoint {
+  @Field(() => ID) runId!: string;
+  @Field(() => String) key!: string;
+}
+
 @ObjectType()
 export class MetricsLoggedEvent {
   @Field(() => ID) runId!: string;
-  @Field(() => [MetricPoint]) points!: MetricPoint[];
+  @Field(() => [LoggedMetricPoint]) points!: LoggedMetricPoint[];
   @Field(() => [String]) keys!: string[];
 }
 
