@@ -1,8 +1,8 @@
+import { createRandom } from "@convnet/shared";
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, test } from "vitest";
 import { selectBackend } from "../src/backend";
 import { applyTransforms, augmentBatch, drawTransforms, IDENTITY_TRANSFORM } from "../src/train";
-import { createRandom } from "../src/train/random";
 
 /** A batch of `count` 28x28 images, each black with one white pixel at (row, column). */
 function dotImages(points: [number, number][]): tf.Tensor4D {

@@ -2,4 +2,5 @@ export * from "./config";
 export * from "./errors";
 export * from "./logger";
 export * from "./process";
+export * from "./random";
 export * from "./run-config";

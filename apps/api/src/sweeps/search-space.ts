@@ -1,4 +1,5 @@
 import {
+  createRandom,
   PRESETS,
   type RunConfig,
   runConfigSchema,
@@ -53,18 +54,6 @@ const INTEGER_FIELDS = new Set(
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-/** mulberry32: a small seeded generator, so the same spec always expands to the same runs. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }
 
 /** Validates one field's value the same way a run's config will be validated, on its own. */
@@ -287,7 +276,7 @@ export function planSweep(
     }
     assignments = gridCombinations(valueLists);
   } else {
-    const random = seededRandom(base.seed);
+    const random = createRandom(base.seed);
     assignments = Array.from({ length: spec.runBudget }, () =>
       Object.fromEntries(fields.map(([name, field]) => [name, sample(name, field, random)])),
     );

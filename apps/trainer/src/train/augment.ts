@@ -1,5 +1,5 @@
+import { type Random, uniform } from "@convnet/shared";
 import * as tf from "@tensorflow/tfjs";
-import { type Random, uniform } from "./random";
 
 /** Ranges of the random transforms, in Keras ImageDataGenerator terms. */
 export interface AugmentationRanges {

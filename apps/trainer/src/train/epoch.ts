@@ -1,9 +1,9 @@
 import type { RunConfig } from "@convnet/shared";
+import { createRandom, deriveSeed, shuffledIndices } from "@convnet/shared";
 import * as tf from "@tensorflow/tfjs";
 import type { LabeledImages } from "../data";
 import { augmentBatch } from "./augment";
 import { gatherBatch } from "./batches";
-import { createRandom, deriveSeed, shuffledIndices } from "./random";
 import type { BatchProgress } from "./types";
 
 /** One phase of a run as the loop executes it. */

@@ -1,3 +1,4 @@
+export { createRandom, deriveSeed } from "@convnet/shared";
 export type { AugmentationRanges, ImageTransform } from "./augment";
 export {
   applyTransforms,
@@ -7,7 +8,6 @@ export {
   projectiveCoefficients,
 } from "./augment";
 export { checkRunConfig, InvalidRunConfigError } from "./config";
-export { createRandom, deriveSeed } from "./random";
 export { trainRun } from "./run";
 export type {
   BatchProgress,
