@@ -39,7 +39,7 @@ const PREDICT = `mutation ($pixels: [Float!], $png: String, $modelName: String) 
   }
 }`;
 
-interface Registered {
+type Registered = {
   registerModelVersion: {
     id: string;
     name: string;
@@ -47,14 +47,14 @@ interface Registered {
     createdBy: string | null;
     run: { id: string };
   };
-}
-interface Predicted {
+};
+type Predicted = {
   predict: {
     label: number;
     probabilities: number[];
     modelVersion: { id: string; version: number };
   };
-}
+};
 
 /** Reads the first MNIST test image (a 7) as 784 values in [0, 1]. */
 function firstTestImage(): number[] {
