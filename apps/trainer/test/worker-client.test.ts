@@ -6,6 +6,7 @@ import {
   ApiClient,
   ApiError,
   backoffDelay,
+  LogLimiter,
   type RetryPolicy,
   TransportError,
 } from "../src/worker/api-client";
@@ -89,6 +90,67 @@ describe("ApiClient", () => {
 
     expect(error).toBeInstanceOf(TransportError);
     expect(api.requests()).toBeGreaterThan(1);
+  });
+});
+
+describe("ApiClient.downloadArtifact", () => {
+  const artifactId = "00000000-0000-4000-8000-000000000001";
+
+  test("retries a server error, then returns the file", async () => {
+    const api = await scriptedApi([
+      [503, "unavailable"],
+      [200, { files: {} }],
+    ]);
+    const client = new ApiClient(api.url, "token", log);
+
+    const bytes = await client.downloadArtifact(artifactId, undefined, { policy: FAST });
+
+    expect(Buffer.from(bytes).toString("utf8")).toBe('{"files":{}}');
+    expect(api.requests()).toBe(2);
+  });
+
+  test("gives up after the maximum attempts", async () => {
+    const api = await scriptedApi([[503, "unavailable"]]);
+    const client = new ApiClient(api.url, "token", log);
+
+    const error = await client
+      .downloadArtifact(artifactId, undefined, { policy: FAST, maxAttempts: 3 })
+      .catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(TransportError);
+    expect((error as Error).message).toContain(`artifact ${artifactId}`);
+    expect((error as Error).message).toContain("after 3 attempts");
+    expect((error as Error).message).toContain("HTTP 503");
+    expect(api.requests()).toBe(3);
+  });
+
+  test("does not retry a missing artifact", async () => {
+    const api = await scriptedApi([[404, { error: "not found" }]]);
+    const client = new ApiClient(api.url, "token", log);
+
+    const error = await client
+      .downloadArtifact(artifactId, undefined, { policy: FAST })
+      .catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(ApiError);
+    expect(api.requests()).toBe(1);
+  });
+});
+
+describe("LogLimiter", () => {
+  test("lets one line a minute through and counts the rest", () => {
+    let now = 0;
+    const limiter = new LogLimiter(60_000, () => now);
+
+    expect(limiter.take()).toBe(0);
+    now = 1_000;
+    expect(limiter.take()).toBeNull();
+    now = 59_999;
+    expect(limiter.take()).toBeNull();
+    now = 60_000;
+    expect(limiter.take()).toBe(2);
+    now = 60_001;
+    expect(limiter.take()).toBeNull();
   });
 });
 

@@ -31,6 +31,36 @@ export const DEFAULT_RETRY: RetryPolicy = {
   maxElapsedMs: Number.POSITIVE_INFINITY,
 };
 
+/** Download attempts before downloadArtifact gives up; DEFAULT_RETRY waits 3.75-7.5 s in all between them. */
+export const MAX_DOWNLOAD_ATTEMPTS = 5;
+
+/**
+ * Lets one log line through per interval and counts the lines it holds back, so a run whose
+ * reports retry through a long outage logs once a minute instead of once per request.
+ */
+export class LogLimiter {
+  private lastLoggedAt = Number.NEGATIVE_INFINITY;
+  private heldBack = 0;
+
+  constructor(
+    readonly intervalMs = 60_000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Returns how many lines were held back since the last one, or null when this one is held back too. */
+  take(): number | null {
+    const now = this.now();
+    if (now - this.lastLoggedAt < this.intervalMs) {
+      this.heldBack += 1;
+      return null;
+    }
+    this.lastLoggedAt = now;
+    const heldBack = this.heldBack;
+    this.heldBack = 0;
+    return heldBack;
+  }
+}
+
 /** Delay before retry number `attempt` (0-based): exponential with full jitter. */
 export function backoffDelay(attempt: number, policy: RetryPolicy, random = Math.random): number {
   const ceiling = Math.min(policy.maxDelayMs, policy.initialDelayMs * 2 ** attempt);
@@ -100,13 +130,19 @@ export class ApiClient {
 
   /**
    * Sends a request until it gets through, backing off exponentially with jitter between tries.
-   * ApiErrors are not retried; an aborted signal ends the retries with its reason.
+   * ApiErrors are not retried; an aborted signal ends the retries with its reason. Retries are
+   * logged through `logLimiter` when given (one per run), else the first and every fifth.
    */
   async requestWithRetry<T>(
     operation: string,
     query: string,
     variables: Record<string, unknown>,
-    options: { signal?: AbortSignal; timeoutMs?: number; policy?: RetryPolicy } = {},
+    options: {
+      signal?: AbortSignal;
+      timeoutMs?: number;
+      policy?: RetryPolicy;
+      logLimiter?: LogLimiter;
+    } = {},
   ): Promise<T> {
     const policy = options.policy ?? DEFAULT_RETRY;
     const started = Date.now();
@@ -117,10 +153,21 @@ export class ApiClient {
         if (!(error instanceof TransportError)) throw error;
         const delay = backoffDelay(attempt, policy);
         if (Date.now() - started + delay > policy.maxElapsedMs) throw error;
-        // Log the first failure and then every fifth, so a long outage does not flood the log.
-        if (attempt % 5 === 0) {
+
+        const heldBack = options.logLimiter
+          ? options.logLimiter.take()
+          : attempt % 5 === 0
+            ? 0
+            : null;
+        if (heldBack !== null) {
           this.log.warn(
-            { err: error, operation, attempt: attempt + 1, retryInMs: delay },
+            {
+              err: error,
+              operation,
+              attempt: attempt + 1,
+              retryInMs: delay,
+              retriesNotLogged: heldBack,
+            },
             "API request failed; retrying",
           );
         }
@@ -129,28 +176,51 @@ export class ApiClient {
     }
   }
 
-  /** Downloads an artifact's file (GET /artifacts/<id>) with retries. */
-  async downloadArtifact(artifactId: string, signal?: AbortSignal): Promise<Uint8Array> {
+  /**
+   * Downloads an artifact's file (GET /artifacts/<id>), retrying network errors and 5xx replies
+   * with back-off up to `maxAttempts` tries; then it throws a TransportError naming the last failure.
+   */
+  async downloadArtifact(
+    artifactId: string,
+    signal?: AbortSignal,
+    options: { maxAttempts?: number; policy?: RetryPolicy } = {},
+  ): Promise<Uint8Array> {
     const url = `${this.origin}/artifacts/${artifactId}`;
-    for (let attempt = 0; ; attempt++) {
-      let response: Response | undefined;
+    const maxAttempts = options.maxAttempts ?? MAX_DOWNLOAD_ATTEMPTS;
+    const policy = options.policy ?? DEFAULT_RETRY;
+
+    for (let attempt = 1; ; attempt++) {
+      let failure: string;
       try {
-        response = await fetch(url, { headers: { authorization: `Bearer ${this.token}` }, signal });
+        const response = await fetch(url, {
+          headers: { authorization: `Bearer ${this.token}` },
+          signal,
+        });
+        if (response.ok) return new Uint8Array(await response.arrayBuffer());
+        if (response.status < 500) {
+          throw new ApiError(
+            `GET ${url} returned ${response.status}: ${await response.text()}`,
+            "NOT_FOUND",
+          );
+        }
+        failure = `HTTP ${response.status}: ${(await response.text().catch(() => "")).slice(0, 200)}`;
       } catch (error) {
         if (signal?.aborted) throw signal.reason;
-        this.log.warn(
-          { err: error, artifactId, attempt: attempt + 1 },
-          "Artifact download failed; retrying",
+        if (error instanceof ApiError) throw error;
+        failure = (error as Error).message;
+      }
+
+      if (attempt >= maxAttempts) {
+        throw new TransportError(
+          `Downloading artifact ${artifactId} from ${url} failed after ${attempt} attempts (last: ${failure}). Check that the API is reachable from this worker.`,
         );
       }
-      if (response?.ok) return new Uint8Array(await response.arrayBuffer());
-      if (response && response.status < 500) {
-        throw new ApiError(
-          `GET ${url} returned ${response.status}: ${await response.text()}`,
-          "NOT_FOUND",
-        );
-      }
-      await sleep(backoffDelay(attempt, DEFAULT_RETRY), undefined, { signal });
+      const delay = backoffDelay(attempt - 1, policy);
+      this.log.warn(
+        { artifactId, attempt, maxAttempts, retryInMs: delay, failure },
+        "Artifact download failed; retrying",
+      );
+      await sleep(delay, undefined, { signal });
     }
   }
 }

@@ -3,7 +3,7 @@ import path from "node:path";
 import { type Logger, type Phase, validateRunConfig } from "@convnet/shared";
 import { type Checkpoint, DirectoryCheckpointStore } from "../checkpoint";
 import { type EpochReport, InvalidRunConfigError, type RunResult, trainRun } from "../train";
-import { type ApiClient, ApiError, type RetryPolicy } from "./api-client";
+import { type ApiClient, ApiError, LogLimiter, type RetryPolicy } from "./api-client";
 import {
   type ClaimedRunData,
   FAIL_RUN,
@@ -155,6 +155,8 @@ export async function runClaimedRun(
     step: null,
   };
 
+  // Reports retry for as long as the run is live, so their failures share one line a minute.
+  const retryLog = new LogLimiter();
   let heartbeatFailures = 0;
   const heartbeatTimer = setInterval(() => {
     api
@@ -169,9 +171,11 @@ export async function runClaimedRun(
           stop(new StopRun("The API says this attempt no longer owns the run", "taken-away"));
       })
       .catch((error: unknown) => {
-        if (heartbeatFailures++ % 10 === 0) {
+        heartbeatFailures += 1;
+        const heldBack = retryLog.take();
+        if (heldBack !== null) {
           log.warn(
-            { err: error, failures: heartbeatFailures },
+            { err: error, failures: heartbeatFailures, retriesNotLogged: heldBack },
             "Heartbeat failed; training goes on",
           );
         }
@@ -195,7 +199,7 @@ export async function runClaimedRun(
           step: checkpoint.step,
           files,
         },
-        { signal, timeoutMs: 120_000 },
+        { signal, timeoutMs: 120_000, logLimiter: retryLog },
       ),
     );
   });
@@ -217,7 +221,12 @@ export async function runClaimedRun(
           Object.assign(progress, { phase: report.phase, epoch: report.epoch, step: report.step });
           const points = epochPoints(report);
           outbox.push(`metrics step ${report.step}`, (signal) =>
-            api.requestWithRetry("logMetrics", LOG_METRICS, { runId, attempt, points }, { signal }),
+            api.requestWithRetry(
+              "logMetrics",
+              LOG_METRICS,
+              { runId, attempt, points },
+              { signal, logLimiter: retryLog },
+            ),
           );
         },
       });
@@ -241,32 +250,47 @@ export async function runClaimedRun(
     }
 
     await outbox.flush();
-    await api.requestWithRetry("putArtifact", PUT_ARTIFACT, {
-      runId,
-      attempt,
-      name: "model/weights.bin",
-      contentBase64: toBase64(result.model["weights.bin"] ?? new Uint8Array()),
-      kind: "model",
-    });
-    await api.requestWithRetry("putArtifact", PUT_ARTIFACT, {
-      runId,
-      attempt,
-      name: "model/model.json",
-      contentBase64: toBase64(result.model["model.json"] ?? new Uint8Array()),
-      kind: "model",
-    });
-    await api.requestWithRetry("finishRun", FINISH_RUN, {
-      runId,
-      attempt,
-      result: {
-        testLoss: result.testLoss,
-        testAccuracy: result.testAccuracy,
-        confusionMatrix: result.confusionMatrix,
-        misclassified: result.misclassified,
-        durationSeconds: result.durationSeconds,
-        modelFile: "model/model.json",
+    await api.requestWithRetry(
+      "putArtifact",
+      PUT_ARTIFACT,
+      {
+        runId,
+        attempt,
+        name: "model/weights.bin",
+        contentBase64: toBase64(result.model["weights.bin"] ?? new Uint8Array()),
+        kind: "model",
       },
-    });
+      { logLimiter: retryLog },
+    );
+    await api.requestWithRetry(
+      "putArtifact",
+      PUT_ARTIFACT,
+      {
+        runId,
+        attempt,
+        name: "model/model.json",
+        contentBase64: toBase64(result.model["model.json"] ?? new Uint8Array()),
+        kind: "model",
+      },
+      { logLimiter: retryLog },
+    );
+    await api.requestWithRetry(
+      "finishRun",
+      FINISH_RUN,
+      {
+        runId,
+        attempt,
+        result: {
+          testLoss: result.testLoss,
+          testAccuracy: result.testAccuracy,
+          confusionMatrix: result.confusionMatrix,
+          misclassified: result.misclassified,
+          durationSeconds: result.durationSeconds,
+          modelFile: "model/model.json",
+        },
+      },
+      { logLimiter: retryLog },
+    );
     log.info(
       { testAccuracy: result.testAccuracy, durationSeconds: result.durationSeconds },
       "Run finished",
