@@ -14,7 +14,8 @@ import { registerWorker } from "../src/runs/lifecycle";
 /*
  * Measures the API from outside, over HTTP, against a separate API process on a fresh database:
  *   1. logMetrics ingest (points/s) with batches of 1, 100 and 1,000 points from 8 concurrent clients;
- *   2. metricSeries latency (p50/p95) for 100 runs x 4 keys x 1,000 steps at maxPoints 500;
+ *   2. metricSeries latency (p50/p95) for 100 runs x 4 keys x 1,000 steps at maxPoints 500, in the
+ *      packed form (and its first, uncached request) and in the points form;
  *   3. runs latency (p50/p95) for one page of 50 out of 10,000 runs, sorted by a hyperparameter
  *      with a hyperparameter range and a metric threshold.
  * Run: DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres npm run bench:api [-- --json]
@@ -34,6 +35,8 @@ const SERIES_STEPS = 1_000;
 const SERIES_MAX_POINTS = 500;
 const TABLE_RUNS = 10_000;
 const LATENCY_SAMPLES = 20;
+/** Samples for the points form of metricSeries, which takes seconds per request. */
+const POINTS_SAMPLES = 5;
 
 const json = process.argv.includes("--json");
 const log = createLogger("bench-api");
@@ -174,10 +177,13 @@ async function benchIngest(prisma: PrismaClient, url: string, token: string): Pr
   }
 }
 
-async function measureLatency(run: () => Promise<unknown>): Promise<{ p50: number; p95: number }> {
-  for (let warmup = 0; warmup < 3; warmup += 1) await run();
+async function measureLatency(
+  run: () => Promise<unknown>,
+  { samples: count, warmups } = { samples: LATENCY_SAMPLES, warmups: 3 },
+): Promise<{ p50: number; p95: number }> {
+  for (let warmup = 0; warmup < warmups; warmup += 1) await run();
   const samples: number[] = [];
-  for (let sample = 0; sample < LATENCY_SAMPLES; sample += 1) {
+  for (let sample = 0; sample < count; sample += 1) {
     const started = performance.now();
     await run();
     samples.push(performance.now() - started);
@@ -209,35 +215,65 @@ async function benchMetricSeries(prisma: PrismaClient, url: string, token: strin
     await prisma.run.findMany({ where: { name: { startsWith: "series-" } }, select: { id: true } })
   ).map((run) => run.id);
 
-  const query = `query ($runIds: [ID!]!, $keys: [String!]!, $maxPoints: Int) {
-    metricSeries(runIds: $runIds, keys: $keys, maxPoints: $maxPoints) { runId key downsampled points { step value min max } } }`;
-  const result = await request<{ metricSeries: { points: unknown[] }[] }>(query, {
-    runIds,
-    keys: SERIES_KEYS,
-    maxPoints: SERIES_MAX_POINTS,
+  const variables = { runIds, keys: SERIES_KEYS, maxPoints: SERIES_MAX_POINTS };
+  const shape = `${SERIES_RUNS} runs x ${SERIES_KEYS.length} keys x ${SERIES_STEPS} steps, maxPoints ${SERIES_MAX_POINTS}`;
+
+  // The packed form, the one for dashboards, with the same columns as the points query below.
+  const packedQuery = `query ($runIds: [ID!]!, $keys: [String!]!, $maxPoints: Int) {
+    metricSeries(runIds: $runIds, keys: $keys, maxPoints: $maxPoints) {
+      runId key downsampled packed { length steps values mins maxs } } }`;
+  const started = performance.now();
+  const result = await request<{ metricSeries: { packed: { length: number } }[] }>(
+    packedQuery,
+    variables,
+  );
+  const cold = performance.now() - started;
+  checkSeriesShape(result.metricSeries.map((series) => series.packed.length));
+  report(
+    { measure: "metricSeries_packed_cold", batch: null, value: round(cold), unit: "ms" },
+    `metricSeries packed, first request, nothing cached (${shape}): ${cold.toFixed(1)} ms`,
+  );
+  const packed = await measureLatency(() => request(packedQuery, variables));
+  report(
+    { measure: "metricSeries_p50", batch: null, value: round(packed.p50), unit: "ms" },
+    `metricSeries packed p50 (${shape}): ${packed.p50.toFixed(1)} ms`,
+  );
+  report(
+    { measure: "metricSeries_p95", batch: null, value: round(packed.p95), unit: "ms" },
+    `metricSeries packed p95 (${shape}): ${packed.p95.toFixed(1)} ms`,
+  );
+
+  // One GraphQL object per point: 200,000 of them, seconds per request, so fewer samples.
+  const pointsQuery = `query ($runIds: [ID!]!, $keys: [String!]!, $maxPoints: Int) {
+    metricSeries(runIds: $runIds, keys: $keys, maxPoints: $maxPoints) {
+      runId key downsampled points { step value min max } } }`;
+  const pointsResult = await request<{ metricSeries: { points: unknown[] }[] }>(
+    pointsQuery,
+    variables,
+  );
+  // This first request also warms the API up for the points form.
+  checkSeriesShape(pointsResult.metricSeries.map((series) => series.points.length));
+  const points = await measureLatency(() => request(pointsQuery, variables), {
+    samples: POINTS_SAMPLES,
+    warmups: 0,
   });
-  const longest = Math.max(...result.metricSeries.map((series) => series.points.length));
-  if (
-    result.metricSeries.length !== SERIES_RUNS * SERIES_KEYS.length ||
-    longest > SERIES_MAX_POINTS
-  ) {
+  report(
+    { measure: "metricSeries_points_p50", batch: null, value: round(points.p50), unit: "ms" },
+    `metricSeries points p50 (${shape}, ${POINTS_SAMPLES} samples): ${points.p50.toFixed(1)} ms`,
+  );
+  report(
+    { measure: "metricSeries_points_p95", batch: null, value: round(points.p95), unit: "ms" },
+    `metricSeries points p95 (${shape}, ${POINTS_SAMPLES} samples): ${points.p95.toFixed(1)} ms`,
+  );
+}
+
+function checkSeriesShape(lengths: number[]): void {
+  const longest = Math.max(...lengths);
+  if (lengths.length !== SERIES_RUNS * SERIES_KEYS.length || longest > SERIES_MAX_POINTS) {
     throw new Error(
-      `metricSeries returned ${result.metricSeries.length} lines, the longest ${longest} points.`,
+      `metricSeries returned ${lengths.length} lines, the longest ${longest} points.`,
     );
   }
-
-  const { p50, p95 } = await measureLatency(() =>
-    request(query, { runIds, keys: SERIES_KEYS, maxPoints: SERIES_MAX_POINTS }),
-  );
-  const shape = `${SERIES_RUNS} runs x ${SERIES_KEYS.length} keys x ${SERIES_STEPS} steps, maxPoints ${SERIES_MAX_POINTS}`;
-  report(
-    { measure: "metricSeries_p50", batch: null, value: round(p50), unit: "ms" },
-    `metricSeries p50 (${shape}): ${p50.toFixed(1)} ms`,
-  );
-  report(
-    { measure: "metricSeries_p95", batch: null, value: round(p95), unit: "ms" },
-    `metricSeries p95 (${shape}): ${p95.toFixed(1)} ms`,
-  );
 }
 
 async function benchRunsTable(prisma: PrismaClient, url: string, token: string): Promise<void> {

@@ -129,3 +129,104 @@ describe("metricSeries", () => {
     expect(finetune?.points.every((point) => point.phase === "finetune")).toBe(true);
   });
 });
+
+const PACKED = `query Packed($runIds: [ID!]!, $keys: [String!]!, $maxPoints: Int) {
+  metricSeries(runIds: $runIds, keys: $keys, maxPoints: $maxPoints) {
+    key downsampled
+    packed { length steps epochs phases values mins maxs wallTimes }
+  }
+}`;
+
+interface PackedLine {
+  key: string;
+  downsampled: boolean;
+  packed: {
+    length: number;
+    steps: number[];
+    epochs: number[];
+    phases: string[];
+    values: string;
+    mins: string | null;
+    maxs: string | null;
+    wallTimes: number[];
+  };
+}
+
+function decodeFloat64s(base64: string | null): number[] {
+  if (base64 === null) return [];
+  const bytes = Buffer.from(base64, "base64");
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return Array.from({ length: bytes.length / 8 }, (_, index) => view.getFloat64(index * 8, true));
+}
+
+async function packed(keys: string[], maxPoints: number): Promise<PackedLine[]> {
+  const response = await api.request<{ metricSeries: PackedLine[] }>(api.tokens.viewer, PACKED, {
+    runIds: [runId],
+    keys,
+    maxPoints,
+  });
+  expect(response.errors).toBeUndefined();
+  return response.data?.metricSeries ?? [];
+}
+
+describe("metricSeries packed", () => {
+  it("returns a short series unchanged", async () => {
+    const [short] = await packed(["short"], 40);
+    const expectedSteps = Array.from({ length: 40 }, (_, index) => index + 1);
+    expect(short?.downsampled).toBe(false);
+    expect(short?.packed.length).toBe(40);
+    expect(short?.packed.steps).toEqual(expectedSteps);
+    expect(short?.packed.epochs).toEqual(expectedSteps);
+    expect(decodeFloat64s(short?.packed.values ?? "")).toEqual(expectedSteps.map(valueAt));
+    expect(short?.packed.phases.every((phase) => phase === "train")).toBe(true);
+    expect(short?.packed.mins).toBeNull();
+    expect(short?.packed.maxs).toBeNull();
+    expect(short?.packed.wallTimes).toHaveLength(40);
+  });
+
+  it("keeps a long series within maxPoints", async () => {
+    const [long] = await packed(["long"], 100);
+    expect(long?.downsampled).toBe(true);
+    expect(long?.packed.length).toBeLessThanOrEqual(100);
+    expect(long?.packed.steps).toHaveLength(long?.packed.length ?? -1);
+    expect(decodeFloat64s(long?.packed.values ?? "")).toHaveLength(long?.packed.length ?? -1);
+    expect(long?.packed.steps).toEqual([...(long?.packed.steps ?? [])].sort((a, b) => a - b));
+  });
+
+  it("keeps the min, max and last point of a long series", async () => {
+    const [long] = await packed(["long"], 100);
+    expect(Math.max(...decodeFloat64s(long?.packed.maxs ?? null))).toBe(50);
+    expect(Math.min(...decodeFloat64s(long?.packed.mins ?? null))).toBe(-50);
+    expect(long?.packed.steps.at(-1)).toBe(2_000);
+    expect(decodeFloat64s(long?.packed.values ?? "").at(-1)).toBe(valueAt(2_000));
+    expect(long?.packed.phases.at(-1)).toBe("finetune");
+  });
+
+  it("matches the points form", async () => {
+    const [points] = await series(["long"], 100);
+    const [line] = await packed(["long"], 100);
+    expect(line?.packed.steps).toEqual(points?.points.map((point) => point.step));
+    expect(decodeFloat64s(line?.packed.values ?? "")).toEqual(
+      points?.points.map((point) => point.value),
+    );
+    expect(decodeFloat64s(line?.packed.mins ?? null)).toEqual(
+      points?.points.map((point) => point.min),
+    );
+  });
+
+  it("sees points written after a cached read", async () => {
+    await insertSeries("growing", 10);
+    const [before] = await packed(["growing"], 100);
+    expect(before?.packed.length).toBe(10);
+
+    // logMetrics updates the run row in the same statement as its insert; do the same here.
+    await api.prisma.$executeRaw`
+      INSERT INTO metric_point (run_id, phase, key, step, epoch, value, wall_time)
+      VALUES (${runId}::uuid, 'train', 'growing', 11, 11, 0.5, now())`;
+    await api.prisma.$executeRaw`UPDATE run SET step = 11 WHERE id = ${runId}::uuid`;
+
+    const [after] = await packed(["growing"], 100);
+    expect(after?.packed.length).toBe(11);
+    expect(after?.packed.steps.at(-1)).toBe(11);
+  });
+});

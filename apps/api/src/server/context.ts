@@ -3,6 +3,7 @@ import type { PrismaClient } from "@convnet/shared/db";
 import type { Viewer } from "../auth/roles";
 import type { ModelCache } from "../models/model-cache";
 import type { PostgresPubSub } from "../pubsub";
+import type { MetricSeriesCache } from "../queries/metric-series-cache";
 import { createLoaders, type Loaders } from "./loaders";
 
 /** What lives for the whole process and every request shares. */
@@ -13,6 +14,8 @@ export interface ServerDependencies {
   pubsub: PostgresPubSub;
   /** Loaded model versions for predict, shared by every request of the process. */
   modelCache: ModelCache;
+  /** Downsampled metric lines, valid while their run row is unchanged. */
+  seriesCache: MetricSeriesCache;
 }
 
 /** The context of one GraphQL operation (an HTTP request or one subscription). */

@@ -5,6 +5,7 @@ import type { PrismaClient } from "@convnet/shared/db";
 import { createSchema, writeSchemaFile } from "../graphql/schema";
 import { ModelCache } from "../models/model-cache";
 import type { PostgresPubSub } from "../pubsub";
+import { MetricSeriesCache } from "../queries/metric-series-cache";
 import { createApollo } from "./apollo";
 import { createContext } from "./context";
 import { createRequestHandler, type ExtraRoute } from "./http";
@@ -42,6 +43,7 @@ export async function createApiServer(options: {
     config: options.config,
     log: options.log,
     modelCache,
+    seriesCache: new MetricSeriesCache(),
   };
   const schema = await createSchema(options.pubsub);
   if (options.writeSchema) await writeSchemaFile(schema);

@@ -13,13 +13,13 @@ export class MetricQueryResolver {
     description:
       "One line per run and key, downsampled to at most maxPoints (default 500) points by bucketed min/max/last",
   })
-  metricSeries(
+  async metricSeries(
     @Arg("runIds", () => [ID]) runIds: string[],
     @Arg("keys", () => [String]) keys: string[],
     @Arg("phase", () => Phase, { nullable: true }) phase: db.Phase | null,
     @Arg("maxPoints", () => Int, { nullable: true }) maxPoints: number | null,
     @Ctx() context: ApiContext,
-  ) {
+  ): Promise<MetricSeries[]> {
     const limit = maxPoints ?? DEFAULT_MAX_POINTS;
     if (limit < 2 || limit > MAX_MAX_POINTS) {
       throw invalidInput([
@@ -27,11 +27,12 @@ export class MetricQueryResolver {
       ]);
     }
     const ids = runIds.map((id, index) => checkId(id, `runIds[${index}]`));
-    return loadMetricSeries(context.prisma, {
+    const lines = await loadMetricSeries(context.prisma, context.seriesCache, {
       runIds: [...new Set(ids)],
       keys: [...new Set(keys)],
       phase,
       maxPoints: limit,
     });
+    return lines.map((line) => new MetricSeries(line));
   }
 }
