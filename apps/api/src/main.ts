@@ -63,6 +63,9 @@ async function main(): Promise<void> {
       }
     }
     log.info("API stopped");
+    // An open IPC channel keeps the event loop alive, so a child of the start command or a test
+    // stack would otherwise wait for the timeout above with every step already done.
+    if (process.connected) process.disconnect();
   };
 
   // `on`, not `once`: tsx's signal relay exits the process when it finds no other listener left.
