@@ -9,9 +9,13 @@ const SEGMENTS = [
   { key: "queued", color: "#cbd5e1" },
 ] as const;
 
-/** Renders a stacked bar of a sweep's runs by status, with the counts spelled out for screen readers. */
-export function RunCountsBar(props: { counts: RunCounts; budget: number }) {
-  const total = Math.max(props.counts.total, props.budget, 1);
+/**
+ * Renders a stacked bar of a sweep's runs by status, with the counts spelled out for screen readers.
+ * A launch creates every planned run at once, so the run count, not the budget (only a cap on a
+ * grid), is the whole bar.
+ */
+export function RunCountsBar(props: { counts: RunCounts }) {
+  const total = Math.max(props.counts.total, 1);
   const done =
     props.counts.succeeded + props.counts.failed + props.counts.cancelled + props.counts.pruned;
   const summary = SEGMENTS.filter((segment) => props.counts[segment.key] > 0)

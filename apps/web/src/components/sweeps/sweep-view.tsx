@@ -122,7 +122,7 @@ export function SweepView(props: { id: string }) {
       <div className="grid-2">
         <section className="card">
           <h2>Progress</h2>
-          <RunCountsBar counts={sweep.runCounts} budget={sweep.runBudget} />
+          <RunCountsBar counts={sweep.runCounts} />
           <p className="muted">
             Budget {sweep.runBudget} runs, {sweep.concurrency} at a time.
           </p>

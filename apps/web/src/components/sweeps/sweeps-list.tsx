@@ -87,7 +87,7 @@ export function SweepsList() {
                         <StatusBadge status={sweep.status} />
                       </td>
                       <td style={{ minWidth: 180 }}>
-                        <RunCountsBar counts={sweep.runCounts} budget={sweep.runBudget} />
+                        <RunCountsBar counts={sweep.runCounts} />
                       </td>
                       <td className="hide-narrow">
                         {sweep.method}, {sweep.direction} {sweep.metric}
