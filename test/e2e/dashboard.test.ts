@@ -192,6 +192,18 @@ describe("dashboard in a browser", () => {
     expect(
       await page.locator("section", { hasText: "Checkpoints" }).locator("tbody tr").count(),
     ).toBeGreaterThan(0);
+    // The gallery's first digit comes from the API's GET /mnist/test/<index>.png through the
+    // dashboard's file proxy; a broken image would have a natural width of 0.
+    const digit = page.getByTestId("misclassified").locator("img").first();
+    await digit.waitFor({ timeout: UI_TIMEOUT_MS });
+    await page.waitForFunction(
+      () =>
+        (document.querySelector('[data-testid="misclassified"] img') as HTMLImageElement | null)
+          ?.complete,
+      null,
+      { timeout: UI_TIMEOUT_MS },
+    );
+    expect(await digit.evaluate((image) => (image as HTMLImageElement).naturalWidth)).toBe(28);
     await browser.screenshot("run-finished");
     await page.setViewportSize({ width: 390, height: 844 });
     await browser.screenshot("run-phone");
