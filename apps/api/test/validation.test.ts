@@ -95,6 +95,20 @@ describe("launchSweep validation", () => {
     );
   });
 
+  const mistypedSpecs: [string, unknown][] = [
+    ["a field unknown to SweepSpec", { ...VALID, bogus: 1 }],
+    ["a fractional runBudget", { ...VALID, runBudget: 1.5 }],
+    ["an array for the spec", []],
+  ];
+
+  for (const [name, spec] of mistypedSpecs) {
+    it(`rejects ${name} as bad input`, async () => {
+      const response = await api.request(api.tokens.editor, LAUNCH, { spec });
+      expect(errorCodes(response)).toEqual(["BAD_USER_INPUT"]);
+      expect(response.errors?.[0]?.message).toContain("$spec");
+    });
+  }
+
   it("creates nothing when the spec is invalid", async () => {
     await launchErrors({ runBudget: 0 });
     expect(await api.prisma.sweep.count({ where: { name: VALID.name } })).toBe(0);

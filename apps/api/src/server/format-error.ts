@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Logger } from "@convnet/shared";
-import { GraphQLError, type GraphQLFormattedError } from "graphql";
+import type { GraphQLFormattedError } from "graphql";
 import { ErrorCode, isPublicCode } from "./errors";
 
 /** Codes from Apollo and graphql-js that describe a bad request, mapped onto ours. */
@@ -31,13 +31,18 @@ interface WrappedError {
   originalError?: unknown;
 }
 
+/** Names of GraphQLError and of Apollo's subclass for variables that do not fit their types. */
+const GRAPHQL_ERROR_NAMES = new Set<unknown>(["GraphQLError", "UserInputError"]);
+
 /**
  * Tells errors built as GraphQLError (ours, Apollo's, graphql-js's) from anything else. By name
  * rather than instanceof, because a test runner may load a second copy of graphql.
  */
 function isGraphQLError(error: unknown): error is WrappedError {
   return (
-    typeof error === "object" && error !== null && (error as WrappedError).name === "GraphQLError"
+    typeof error === "object" &&
+    error !== null &&
+    GRAPHQL_ERROR_NAMES.has((error as WrappedError).name)
   );
 }
 

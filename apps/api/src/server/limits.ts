@@ -112,6 +112,13 @@ export function queryDepth(document: DocumentNode): number {
   return deepest;
 }
 
+/** Tells graphql-js errors without a code apart, by name because this package has its own graphql. */
+function isUncodedGraphQLError(error: unknown): boolean {
+  if (!(error instanceof Error) || error.name !== "GraphQLError") return false;
+  const extensions = (error as { extensions?: Record<string, unknown> }).extensions;
+  return extensions?.code === undefined;
+}
+
 /**
  * Rejects an operation before it runs when it is too deep, too costly or sends an oversized list.
  * Runs after variables are known, so `first: $n` and list variables count too.
@@ -127,13 +134,21 @@ export function checkOperationLimits(options: {
     throw rejected(`The query is ${depth} levels deep; the limit is ${MAX_QUERY_DEPTH}.`, "query");
   }
 
-  const cost = getComplexity({
-    schema: options.schema,
-    query: options.document,
-    variables: options.variables ?? {},
-    ...(options.operationName ? { operationName: options.operationName } : {}),
-    estimators: [limitEstimator, simpleEstimator({ defaultComplexity: 1 })],
-  });
+  let cost: number;
+  try {
+    cost = getComplexity({
+      schema: options.schema,
+      query: options.document,
+      variables: options.variables ?? {},
+      ...(options.operationName ? { operationName: options.operationName } : {}),
+      estimators: [limitEstimator, simpleEstimator({ defaultComplexity: 1 })],
+    });
+  } catch (error) {
+    // A mistyped variable comes out of getComplexity with no code, which clients would see as an
+    // internal error. Execution rejects it as BAD_USER_INPUT and runs nothing, so skip the price.
+    if (isUncodedGraphQLError(error)) return;
+    throw error;
+  }
   if (cost > MAX_QUERY_COST) {
     throw rejected(
       `The query costs ${cost}; the limit is ${MAX_QUERY_COST}. Request smaller pages (first:) or fewer fields.`,
