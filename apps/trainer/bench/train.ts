@@ -2,10 +2,16 @@
  * Measures training and inference throughput (samples per second) of each architecture on each
  * backend that loads here, then of two processes training at once, which shows how throughput
  * scales per core. Run with `npm run bench:train -- [--json] [--models a,b] [--backends a,b]
- * [--processes N]`.
+ * [--processes N] [--rounds N]`.
+ *
+ * Each figure is the best of several rounds, by wall time and separately by the process's own CPU
+ * time (process.cpuUsage). On a machine shared with other jobs the wall figure drops with the load,
+ * while the CPU-time figure estimates what an idle core gives; the 1-minute load average is printed
+ * with every figure so that readers can judge how contended it was.
  */
 import { fork } from "node:child_process";
-import { availableParallelism } from "node:os";
+import { readFileSync } from "node:fs";
+import { availableParallelism, loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { ARCHITECTURES, type Architecture } from "@convnet/shared";
 import * as tf from "@tensorflow/tfjs";
@@ -23,7 +29,12 @@ interface Measurement {
   model: Architecture;
   backend: BackendName;
   processes: number;
+  /** Best wall-clock rate; with several processes, all their samples over the span they ran together. */
   samplesPerSec: number;
+  /** Best rate by the process's own CPU time; with several processes, the sum of theirs. */
+  cpuSamplesPerSec: number;
+  /** 1-minute load average when the measurement ended. */
+  loadAverage: number;
   data: DataSource;
 }
 
@@ -108,7 +119,20 @@ function makeBatches(data: Dataset, batchSize: number, batches: number): [tf.Ten
   return result;
 }
 
-type Run = () => Promise<number>;
+interface Round {
+  samples: number;
+  /** Epoch milliseconds, comparable across processes. */
+  startedAt: number;
+  endedAt: number;
+  cpuSeconds: number;
+}
+
+type Run = () => Promise<Round>;
+
+function cpuSeconds(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
+}
 
 /** Prepares one measurement: warms up, then returns a function that times the batches. */
 async function prepare(
@@ -135,13 +159,19 @@ async function prepare(
 
   await step(warmUp);
   const run: Run = async () => {
-    const started = performance.now();
+    const startedAt = performance.timeOrigin + performance.now();
+    const cpuStarted = cpuSeconds();
     let samples = 0;
     for (const batch of timed) {
       await step(batch);
       samples += batch[0].shape[0] ?? 0;
     }
-    return samples / ((performance.now() - started) / 1000);
+    return {
+      samples,
+      startedAt,
+      endedAt: performance.timeOrigin + performance.now(),
+      cpuSeconds: cpuSeconds() - cpuStarted,
+    };
   };
   const dispose = () => {
     for (const [images, labels] of batches) tf.dispose([images, labels]);
@@ -150,18 +180,31 @@ async function prepare(
   return { run, dispose };
 }
 
+/** Runs `rounds` rounds and returns the best rate by wall time and the best by CPU time. */
 async function measure(
   workload: Workload,
   architecture: Architecture,
   backend: BackendName,
   data: Dataset,
-): Promise<number> {
+  rounds: number,
+): Promise<{ samplesPerSec: number; cpuSamplesPerSec: number }> {
   const { run, dispose } = await prepare(workload, architecture, backend, data);
   try {
-    return await run();
+    let samplesPerSec = 0;
+    let cpuSamplesPerSec = 0;
+    for (let round = 0; round < rounds; round++) {
+      const result = await run();
+      samplesPerSec = Math.max(samplesPerSec, rateByWall(result));
+      cpuSamplesPerSec = Math.max(cpuSamplesPerSec, result.samples / result.cpuSeconds);
+    }
+    return { samplesPerSec, cpuSamplesPerSec };
   } finally {
     dispose();
   }
+}
+
+function rateByWall(round: Round): number {
+  return round.samples / ((round.endedAt - round.startedAt) / 1000);
 }
 
 /** Backends that load here, best first, in the order selectBackend tries them. */
@@ -178,7 +221,24 @@ async function loadableBackends(requested: BackendName[]): Promise<BackendName[]
   return loadable;
 }
 
-type ChildMessage = { type: "ready" } | { type: "result"; samplesPerSec: number; data: DataSource };
+interface ChildResult extends Round {
+  data: DataSource;
+  /** CPU core the child last ran on, from /proc/self/stat; -1 where that file is missing. */
+  core: number;
+}
+
+type ChildMessage = { type: "ready" } | ({ type: "result" } & ChildResult);
+
+/** Reads the processor field (the 39th) of /proc/self/stat. */
+function lastCore(): number {
+  try {
+    const stat = readFileSync("/proc/self/stat", "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return Number(fields[36] ?? -1);
+  } catch {
+    return -1;
+  }
+}
 
 /** Child process entry: prepares one measurement, waits for the parent's go, runs it, reports. */
 async function runChild(workload: Workload, architecture: Architecture, backend: BackendName) {
@@ -189,24 +249,30 @@ async function runChild(workload: Workload, architecture: Architecture, backend:
   const go = new Promise<void>((resolve) => process.once("message", () => resolve()));
   send({ type: "ready" });
   await go;
-  send({ type: "result", samplesPerSec: await run(), data: data.source });
+  const round = await run();
+  send({ type: "result", ...round, data: data.source, core: lastCore() });
   process.disconnect();
 }
 
-/** Trains in `processes` child processes started together, and returns their summed throughput. */
+/**
+ * Trains in `processes` child processes released together. The combined rate is all their samples
+ * over the span from the first start to the last end, so a child that ran alone for part of the
+ * span cannot inflate it the way a sum of per-child rates would. Throws when the children
+ * overlapped for less than half the span, because then they did not run concurrently.
+ */
 async function measureProcesses(
   workload: Workload,
   architecture: Architecture,
   backend: BackendName,
   processes: number,
-): Promise<{ samplesPerSec: number; data: DataSource }> {
+): Promise<{ samplesPerSec: number; cpuSamplesPerSec: number; data: DataSource }> {
   const args = ["--child", "--workload", workload, "--models", architecture, "--backends", backend];
   const children = Array.from({ length: processes }, () =>
     fork(process.argv[1] ?? "", args, { stdio: ["ignore", "inherit", "inherit", "ipc"] }),
   );
   const results = children.map(
     (child) =>
-      new Promise<{ samplesPerSec: number; data: DataSource }>((resolve, reject) => {
+      new Promise<ChildResult>((resolve, reject) => {
         child.on("message", (message: ChildMessage) => {
           if (message.type === "result") resolve(message);
         });
@@ -226,8 +292,39 @@ async function measureProcesses(
   await Promise.race([Promise.all(ready), Promise.all(results)]);
   for (const child of children) child.send({ type: "go" });
   const measured = await Promise.all(results);
+
+  const firstStart = Math.min(...measured.map((result) => result.startedAt));
+  const lastEnd = Math.max(...measured.map((result) => result.endedAt));
+  const overlap =
+    Math.min(...measured.map((result) => result.endedAt)) -
+    Math.max(...measured.map((result) => result.startedAt));
+  const overlapShare = Math.max(overlap, 0) / (lastEnd - firstStart);
+  logger.info(
+    {
+      children: measured.map(({ samples, startedAt, endedAt, cpuSeconds, core }) => ({
+        samples,
+        startMs: Math.round(startedAt - firstStart),
+        endMs: Math.round(endedAt - firstStart),
+        cpuSeconds: Number(cpuSeconds.toFixed(2)),
+        core,
+      })),
+      overlapShare: Number(overlapShare.toFixed(3)),
+    },
+    `${processes} benchmark processes overlapped for ${(overlapShare * 100).toFixed(0)}% of their span.`,
+  );
+  if (overlapShare < 0.5) {
+    throw new Error(
+      `The ${processes} benchmark processes overlapped for only ${(overlapShare * 100).toFixed(0)}% of their span, so their combined rate would not measure concurrent training; rerun on a less loaded machine.`,
+    );
+  }
+
+  const samples = measured.reduce((total, result) => total + result.samples, 0);
   return {
-    samplesPerSec: measured.reduce((total, result) => total + result.samplesPerSec, 0),
+    samplesPerSec: samples / ((lastEnd - firstStart) / 1000),
+    cpuSamplesPerSec: measured.reduce(
+      (total, result) => total + result.samples / result.cpuSeconds,
+      0,
+    ),
     data: measured[0]?.data ?? "random",
   };
 }
@@ -248,9 +345,20 @@ function printTable(measurements: Measurement[], single: Map<string, number>): v
       String(m.processes),
       Math.round(m.samplesPerSec).toLocaleString("en-US"),
       scaling,
+      Math.round(m.cpuSamplesPerSec).toLocaleString("en-US"),
+      m.loadAverage.toFixed(2),
     ];
   });
-  const header = ["workload", "model", "backend", "processes", "samples/s", "vs 1 process"];
+  const header = [
+    "workload",
+    "model",
+    "backend",
+    "processes",
+    "samples/s",
+    "vs 1 process",
+    "samples/CPU s",
+    "load avg",
+  ];
   const widths = header.map((title, column) =>
     Math.max(title.length, ...rows.map((row) => (row[column] ?? "").length)),
   );
@@ -284,6 +392,7 @@ async function main(): Promise<void> {
       models: { type: "string" },
       backends: { type: "string" },
       processes: { type: "string", default: "2" },
+      rounds: { type: "string", default: "3" },
       workload: { type: "string" },
       child: { type: "boolean", default: false },
     },
@@ -292,6 +401,12 @@ async function main(): Promise<void> {
   const requested = parseList(values.backends, BACKEND_NAMES, "backends");
   const workloads = parseList(values.workload, WORKLOADS, "workload");
   const processes = Number(values.processes);
+  const rounds = Number(values.rounds);
+  if (!Number.isInteger(rounds) || rounds < 1) {
+    throw new Error(
+      `--rounds ${values.rounds} is invalid; use a whole number of rounds, 1 or more.`,
+    );
+  }
   if (!Number.isInteger(processes) || processes < 0) {
     throw new Error(
       `--processes ${values.processes} is invalid; use 0 to skip the scaling run, or 2 or more.`,
@@ -322,10 +437,18 @@ async function main(): Promise<void> {
       for (const workload of workloads) {
         const data = await loadData(dataSize(workload, model, backend));
         source = data.source;
-        const samplesPerSec = await measure(workload, model, backend, data);
+        const rates = await measure(workload, model, backend, data, rounds);
         tf.dispose([data.images, data.labels]);
-        single.set(`${workload}/${model}/${backend}`, samplesPerSec);
-        report({ workload, model, backend, processes: 1, samplesPerSec, data: source });
+        single.set(`${workload}/${model}/${backend}`, rates.samplesPerSec);
+        report({
+          workload,
+          model,
+          backend,
+          processes: 1,
+          ...rates,
+          loadAverage: loadavg()[0] ?? 0,
+          data: source,
+        });
       }
     }
   }
@@ -345,6 +468,8 @@ async function main(): Promise<void> {
       backend: scalingBackend,
       processes,
       samplesPerSec: result.samplesPerSec,
+      cpuSamplesPerSec: result.cpuSamplesPerSec,
+      loadAverage: loadavg()[0] ?? 0,
       data: result.data,
     });
   }
