@@ -72,7 +72,7 @@ async function main(): Promise<void> {
         {
           name: `worker-${index + 1}`,
           ...tsxCommand(WORKER_ENTRY),
-          env: { ...childEnv, API_TOKEN: tokens.worker, WORKER_NAME: `local-${index + 1}` },
+          env: { ...childEnv, API_TOKEN: tokens.worker },
           restart: true,
         },
         log,

@@ -42,6 +42,12 @@ const environmentSchema = z.object({
   FASHION_MNIST_DIR: z.string().min(1).optional(),
   HEARTBEAT_TIMEOUT_SECONDS: z.coerce.number().int().min(5).max(3_600).default(60),
   LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
+  LOG_FORMAT: z.enum(["pretty", "json"]).optional(),
+  /** WebSocket URL the dashboard's browser code opens for live updates; derived from API_URL. */
+  API_WS_URL: z
+    .string()
+    .regex(/^wss?:\/\//, "a URL starting with ws:// or wss://")
+    .optional(),
 });
 
 const SECRET_VARIABLE = /TOKEN|DATABASE_URL/;

@@ -10,7 +10,8 @@ let root: Logger | undefined;
 function rootLogger(): Logger {
   if (root) return root;
   const level = (process.env.LOG_LEVEL ?? "info") as LogLevel;
-  const pretty = process.env.LOG_FORMAT !== "json" && process.stdout.isTTY;
+  const format = process.env.LOG_FORMAT;
+  const pretty = format === "pretty" || (format !== "json" && process.stdout.isTTY);
   root = pino({
     level: LOG_LEVELS.includes(level) ? level : "info",
     ...(pretty
