@@ -332,9 +332,101 @@ describe("Mean and Tile on wasm", () => {
       [2, 3, 1, 1],
       [2, 1, 1, 3],
     ],
+    [
+      [1, 2, 3],
+      [5, 1, 1],
+    ],
   ] as const)("tile of shape %j by %j matches cpu", (shape, reps) => {
     const values = randomValues(tf.util.sizeFromShape([...shape]), 26);
     expectSameOnBothBackends(() => tf.tensor(values, [...shape]).tile([...reps]));
+  });
+
+  test("tile of int32 channel values matches cpu", () => {
+    const values = randomIntegers(4, 27, -50, 50);
+    expectSameOnBothBackends(() => tf.tensor3d(values, [1, 1, 4], "int32").tile([2, 3, 1]));
+  });
+
+  test.each([
+    [
+      [0, 1, 2],
+      [3, 5, 4, 6],
+    ],
+    [[0], [7, 5]],
+    [
+      [1, 2],
+      [3, 5, 4, 6],
+    ],
+  ] as const)("mean gradient over axes %j of %j matches cpu", (axes, shape) => {
+    const values = randomValues(tf.util.sizeFromShape([...shape]), 28);
+    const weights = randomValues(tf.util.sizeFromShape([...shape]), 29);
+    expectSameOnBothBackends(() => {
+      const w = tf.tensor(weights, [...shape]);
+      const loss = (x: tf.Tensor) =>
+        x
+          .mean([...axes])
+          .square()
+          .sum()
+          .add(
+            x
+              .mul(w)
+              .mean([...axes])
+              .sum(),
+          );
+      return tf.grad(loss)(tf.tensor(values, [...shape]));
+    });
+  });
+
+  test("mean gradient is dy over the count, broadcast", () => {
+    tf.setBackend("wasm");
+    const gradient = tf.tidy(() => {
+      const dy = tf.tensor1d([1, 2, 3]);
+      const loss = (x: tf.Tensor) => x.mean([0, 1]).mul(dy).sum();
+      return tf
+        .grad(loss)(tf.zeros([2, 2, 3]))
+        .dataSync();
+    });
+    const quarter = [0.25, 0.5, 0.75];
+    expect(Array.from(gradient)).toEqual([...quarter, ...quarter, ...quarter, ...quarter]);
+  });
+});
+
+describe("FusedBatchNorm on wasm", () => {
+  test.each([
+    ["per-channel statistics", [4, 5, 6, 8], [8], true],
+    ["statistics of shape [1, 1, 1, c]", [3, 4, 4, 5], [1, 1, 1, 5], true],
+    ["no scale or offset", [4, 5, 6, 8], [8], false],
+    ["a dense layer's statistics", [16, 12], [12], true],
+    ["single-value statistics", [2, 3, 3, 4], [1], true],
+  ] as const)("matches cpu for %s", (_, xShape, statShape, affine) => {
+    const size = tf.util.sizeFromShape([...statShape]);
+    const x = randomValues(tf.util.sizeFromShape([...xShape]), 30, -3, 5);
+    const mean = randomValues(size, 31);
+    const variance = randomValues(size, 32, 0.1, 2);
+    const offset = randomValues(size, 33);
+    const scale = randomValues(size, 34, 0.5, 1.5);
+    expectSameOnBothBackends(() =>
+      tf.batchNorm(
+        tf.tensor(x, [...xShape]),
+        tf.tensor(mean, [...statShape]),
+        tf.tensor(variance, [...statShape]),
+        affine ? tf.tensor(offset, [...statShape]) : undefined,
+        affine ? tf.tensor(scale, [...statShape]) : undefined,
+        1e-3,
+      ),
+    );
+  });
+
+  test("matches cpu for statistics along another axis", () => {
+    const x = randomValues(4 * 3 * 5, 35);
+    const mean = randomValues(3, 36);
+    const variance = randomValues(3, 37, 0.1, 2);
+    expectSameOnBothBackends(() =>
+      tf.batchNorm(
+        tf.tensor3d(x, [4, 3, 5]),
+        tf.tensor3d(mean, [1, 3, 1]),
+        tf.tensor3d(variance, [1, 3, 1]),
+      ),
+    );
   });
 });
 
@@ -457,18 +549,52 @@ describe("whole-model gradients on wasm", () => {
     });
   }
 
-  test("seed CNN variable gradients match cpu", () => {
+  function batchNormCnn(): tf.Sequential {
+    return tf.sequential({
+      layers: [
+        tf.layers.conv2d({
+          inputShape: [28, 28, 1],
+          filters: 8,
+          kernelSize: 3,
+          padding: "same",
+          useBias: false,
+          kernelInitializer: tf.initializers.heNormal({ seed: 4 }),
+        }),
+        tf.layers.batchNormalization(),
+        tf.layers.activation({ activation: "relu" }),
+        tf.layers.conv2d({
+          filters: 16,
+          kernelSize: 3,
+          padding: "same",
+          useBias: false,
+          kernelInitializer: tf.initializers.heNormal({ seed: 5 }),
+        }),
+        tf.layers.batchNormalization(),
+        tf.layers.activation({ activation: "relu" }),
+        tf.layers.maxPooling2d({ poolSize: 2 }),
+        tf.layers.flatten(),
+        tf.layers.dense({
+          units: 10,
+          activation: "softmax",
+          kernelInitializer: tf.initializers.glorotUniform({ seed: 6 }),
+        }),
+      ],
+    });
+  }
+
+  /** Computes every trainable weight's gradient in training mode on both backends and compares. */
+  function expectSameModelGradients(build: () => tf.Sequential, expectedWeights: number): void {
     const images = randomValues(16 * 28 * 28, 21, 0, 1);
     const labels = randomIntegers(16, 22, 0, 9);
     const gradients: Record<string, Record<string, Values>> = {};
     for (const backend of ["cpu", "wasm"] as const) {
       tf.setBackend(backend);
-      const model = seedCnn();
+      const model = build();
       gradients[backend] = tf.tidy(() => {
         const x = tf.tensor4d(images, [16, 28, 28, 1]);
         const y = tf.oneHot(tf.tensor1d(labels, "int32"), 10);
         const { grads } = tf.variableGrads(() =>
-          tf.losses.softmaxCrossEntropy(y, model.apply(x) as tf.Tensor),
+          tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor),
         );
         return Object.fromEntries(
           model.trainableWeights.map((weight, index) => [
@@ -480,7 +606,7 @@ describe("whole-model gradients on wasm", () => {
       model.dispose();
     }
     const names = Object.keys(gradients.cpu ?? {});
-    expect(names.length).toBe(6);
+    expect(names.length).toBe(expectedWeights);
     for (const name of names) {
       const actual = gradients.wasm?.[name];
       const expected = gradients.cpu?.[name];
@@ -489,5 +615,13 @@ describe("whole-model gradients on wasm", () => {
         RELATIVE_TOLERANCE,
       );
     }
+  }
+
+  test("seed CNN variable gradients match cpu", () => {
+    expectSameModelGradients(seedCnn, 6);
+  });
+
+  test("batch-normalised CNN variable gradients match cpu", () => {
+    expectSameModelGradients(batchNormCnn, 8);
   });
 });

@@ -7,12 +7,14 @@ import {
 } from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import "@tensorflow/tfjs-backend-wasm";
+import { fusedBatchNormConfig } from "./batch-norm";
 import { conv2DBackpropFilterConfig, conv2DBackpropInputConfig } from "./conv-backprop";
 import { cpuFallback } from "./cpu-fallback";
 import { castConfig, identityConfig } from "./identity";
 import { rememberStockKernel } from "./kernel-calls";
 import { batchMatMulConfig, fusedMatMulConfig } from "./mat-mul";
 import { maxPoolGradConfig } from "./max-pool-grad";
+import { registerMeanGradient } from "./mean-gradient";
 import { sliceConfig } from "./slice";
 import { meanConfig, sumConfig } from "./sum";
 import { tileConfig } from "./tile";
@@ -30,6 +32,7 @@ export const WASM_KERNELS: readonly KernelConfig[] = [
   sliceConfig,
   identityConfig,
   castConfig,
+  fusedBatchNormConfig,
 ];
 
 /**
@@ -42,11 +45,14 @@ let registeredFallbacks: string[] | null = null;
 
 /**
  * Registers the replacement kernels, then makes every kernel that the cpu backend has and wasm
- * lacks run on cpu. Idempotent, and must run before the wasm backend first computes anything.
- * Returns the names of the kernels that fall back to cpu.
+ * lacks run on cpu. Also replaces the gradient of Mean for every backend, with one that gives the
+ * same values without building a tensor of ones. Idempotent, and must run before the wasm backend
+ * first computes anything. Returns the names of the kernels that fall back to cpu.
  */
 export function registerWasmKernels(): string[] {
   if (registeredFallbacks) return registeredFallbacks;
+
+  registerMeanGradient();
 
   for (const config of WASM_KERNELS) replaceKernel(config);
 
