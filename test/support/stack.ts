@@ -138,7 +138,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   };
 
   try {
-    const api = await spawnChild(API_ENTRY, "api.log", baseEnv);
+    // As the start command runs it, not with vitest's NODE_ENV=test.
+    const api = await spawnChild(API_ENTRY, "api.log", { ...baseEnv, NODE_ENV: "production" });
     await waitForHttp(
       `http://127.0.0.1:${port}/healthz`,
       API_START_TIMEOUT_MS,

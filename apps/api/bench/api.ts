@@ -13,7 +13,9 @@ import { registerWorker } from "../src/runs/lifecycle";
 
 /*
  * Measures the API from outside, over HTTP, against a separate API process on a fresh database:
- *   1. logMetrics ingest (points/s) with batches of 1, 100 and 1,000 points from 8 concurrent clients;
+ *   1. logMetrics ingest (points/s) with batches of 1, 100 and 1,000 points from 8 concurrent clients,
+ *      in the packed form the worker sends (logMetrics_ingest), then with one object per point
+ *      (logMetrics_ingest_points);
  *   2. metricSeries latency (p50/p95) for 100 runs x 4 keys x 1,000 steps at maxPoints 500, in the
  *      packed form (and its first, uncached request) and in the points form;
  *   3. runs latency (p50/p95) for one page of 50 out of 10,000 runs, sorted by a hyperparameter
@@ -84,6 +86,8 @@ async function startApi(databaseUrl: string): Promise<{ url: string; child: Chil
       API_HOST: "127.0.0.1",
       LOG_LEVEL: "warn",
       HEARTBEAT_TIMEOUT_SECONDS: "3600",
+      // As scripts/start.ts and docker-compose.yml run the API.
+      NODE_ENV: "production",
     },
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
@@ -144,36 +148,61 @@ async function claimRuns(prisma: PrismaClient, count: number) {
   return claimed;
 }
 
+type IngestForm = "packed" | "points";
+
+/** The logMetrics variables for one batch of `batch` points from `firstStep` on, in either form. */
+function ingestBatch(form: IngestForm, key: string, firstStep: number, batch: number) {
+  const steps = Array.from({ length: batch }, (_, offset) => firstStep + offset);
+  if (form === "points") {
+    return {
+      points: steps.map((step) => ({ phase: "train", key, step, epoch: 1, value: Math.random() })),
+    };
+  }
+  const values = Float64Array.from(steps, () => Math.random());
+  return {
+    packed: {
+      keys: [key],
+      keyIndexes: steps.map(() => 0),
+      phases: steps.map(() => "train"),
+      steps,
+      epochs: steps.map(() => 1),
+      // Little-endian, as the x86 and ARM hosts this runs on store float64.
+      values: Buffer.from(values.buffer).toString("base64"),
+    },
+  };
+}
+
 async function benchIngest(prisma: PrismaClient, url: string, token: string): Promise<void> {
   const request = graphql(url, token);
   const runs = await claimRuns(prisma, CLIENTS);
-  const mutation = `mutation ($runId: ID!, $attempt: Int!, $points: [MetricInput!]!) {
-    logMetrics(runId: $runId, attempt: $attempt, points: $points) }`;
+  const mutations: Record<IngestForm, string> = {
+    packed: `mutation ($runId: ID!, $attempt: Int!, $packed: PackedMetricsInput!) {
+      logMetrics(runId: $runId, attempt: $attempt, packed: $packed) }`,
+    points: `mutation ($runId: ID!, $attempt: Int!, $points: [MetricInput!]!) {
+      logMetrics(runId: $runId, attempt: $attempt, points: $points) }`,
+  };
 
-  for (const [batch, requests] of INGEST_PLAN) {
-    const key = `bench_batch_${batch}`;
-    const started = performance.now();
-    await Promise.all(
-      runs.map(async ({ runId, attempt }) => {
-        for (let index = 0; index < requests; index += 1) {
-          const points = Array.from({ length: batch }, (_, offset) => ({
-            phase: "train",
-            key,
-            step: index * batch + offset + 1,
-            epoch: 1,
-            value: Math.random(),
-          }));
-          await request(mutation, { runId, attempt, points });
-        }
-      }),
-    );
-    const seconds = (performance.now() - started) / 1_000;
-    const points = CLIENTS * requests * batch;
-    const rate = Math.round(points / seconds);
-    report(
-      { measure: "logMetrics_ingest", batch, value: rate, unit: "points/s" },
-      `logMetrics ingest, batch ${batch}, ${CLIENTS} clients: ${points} points in ${seconds.toFixed(2)} s = ${rate} points/s`,
-    );
+  for (const form of ["packed", "points"] as const) {
+    for (const [batch, requests] of INGEST_PLAN) {
+      const key = `bench_${form}_batch_${batch}`;
+      const started = performance.now();
+      await Promise.all(
+        runs.map(async ({ runId, attempt }) => {
+          for (let index = 0; index < requests; index += 1) {
+            const variables = ingestBatch(form, key, index * batch + 1, batch);
+            await request(mutations[form], { runId, attempt, ...variables });
+          }
+        }),
+      );
+      const seconds = (performance.now() - started) / 1_000;
+      const points = CLIENTS * requests * batch;
+      const rate = Math.round(points / seconds);
+      const measure = form === "packed" ? "logMetrics_ingest" : "logMetrics_ingest_points";
+      report(
+        { measure, batch, value: rate, unit: "points/s" },
+        `logMetrics ingest (${form}), batch ${batch}, ${CLIENTS} clients: ${points} points in ${seconds.toFixed(2)} s = ${rate} points/s`,
+      );
+    }
   }
 }
 

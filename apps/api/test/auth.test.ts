@@ -140,6 +140,33 @@ describe("request limits", () => {
     expect(response.errors?.[0]?.extensions?.fields?.[0]?.field).toBe("points");
   });
 
+  it("rejects packed values of partial float64s", async () => {
+    const packed = {
+      keys: ["loss"],
+      keyIndexes: [0],
+      phases: ["train"],
+      steps: [1],
+      epochs: [1],
+      values: Buffer.from([1, 2, 3, 4]).toString("base64"),
+    };
+    const response = await api.request(
+      api.tokens.worker,
+      'mutation ($packed: PackedMetricsInput!) { logMetrics(runId: "00000000-0000-4000-8000-000000000000", attempt: 1, packed: $packed) }',
+      { packed },
+    );
+    expect(errorCodes(response)).toEqual(["BAD_USER_INPUT"]);
+    expect(response.errors?.[0]?.message).toMatch(/packed\.values.*8 bytes/);
+  });
+
+  it("rejects points and packed together", async () => {
+    const response = await api.request(
+      api.tokens.worker,
+      'mutation { logMetrics(runId: "00000000-0000-4000-8000-000000000000", attempt: 1, points: [], packed: { keys: [], keyIndexes: [], phases: [], steps: [], epochs: [], values: "" }) }',
+    );
+    expect(errorCodes(response)).toEqual(["BAD_USER_INPUT"]);
+    expect(response.errors?.[0]?.extensions?.fields?.[0]?.field).toBe("packed");
+  });
+
   it("rejects a query nested too deep", async () => {
     const nested = "sweep { runs(first: 1) { edges { node { ".repeat(4);
     const query = `{ run(id: "00000000-0000-4000-8000-000000000000") { ${nested} id ${"} } } }".repeat(4)} } }`;

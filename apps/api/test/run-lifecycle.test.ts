@@ -9,7 +9,12 @@ import { resolveArtifactPath } from "../src/artifacts/names";
 import { KEEP_CHECKPOINTS, storeArtifact, storeCheckpoint } from "../src/artifacts/store";
 import { claimNextRun } from "../src/queue/claim";
 import { failRun, finishRun, heartbeat, registerWorker } from "../src/runs/lifecycle";
-import { logMetrics, type MetricPointInput } from "../src/runs/metrics";
+import {
+  logMetrics,
+  logPackedMetrics,
+  type MetricPointInput,
+  type PackedMetrics,
+} from "../src/runs/metrics";
 import { reapExpiredRuns } from "../src/runs/reaper";
 
 const log = createLogger("run-lifecycle-test");
@@ -87,6 +92,37 @@ function epochPoints(step: number, valAccuracy: number): MetricPointInput[] {
     { phase: "train", key: "loss", step, epoch: step, value: 1 / step },
     { phase: "train", key: "val_accuracy", step, epoch: step, value: valAccuracy },
   ];
+}
+
+/** epochPoints(1, ...) and epochPoints(2, ...) in the packed form. */
+function packedEpochs(valAccuracies: [number, number]): PackedMetrics {
+  return {
+    keys: ["loss", "val_accuracy"],
+    keyIndexes: [0, 1, 0, 1],
+    phases: ["train", "train", "train", "train"],
+    steps: [1, 1, 2, 2],
+    epochs: [1, 1, 2, 2],
+    values: new Float64Array([1, valAccuracies[0], 0.5, valAccuracies[1]]),
+    wallTimes: [1_700_000_000_000, 1_700_000_000_000, 1_700_000_001_000, 1_700_000_001_000],
+  };
+}
+
+async function claimedRun() {
+  await createSweep(1, 1);
+  const claim = await claimNextRun(prisma, (await newWorker()).id);
+  if (!claim) throw new Error("expected a claim");
+  return claim.run;
+}
+
+async function badInputFields(promise: Promise<unknown>): Promise<string[]> {
+  const error = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+  expect(error).toBeInstanceOf(GraphQLError);
+  expect((error as GraphQLError).extensions.code).toBe("BAD_USER_INPUT");
+  const fields = (error as GraphQLError).extensions.fields as { field: string }[];
+  return fields.map((entry) => entry.field);
 }
 
 describe("claimRun", () => {
@@ -203,6 +239,94 @@ describe("logMetrics", () => {
     const run = await prisma.run.findUniqueOrThrow({ where: { id: runId } });
     expect(run.step).toBe(2);
     expect(run.bestValAccuracy).toBeCloseTo(0.95);
+  });
+});
+
+describe("logMetrics in the packed form", () => {
+  test("a retried packed batch stores once", async () => {
+    const { id: runId, attempt } = await claimedRun();
+
+    expect(await logPackedMetrics(prisma, log, runId, attempt, packedEpochs([0.91, 0.95]))).toBe(4);
+    expect(await logPackedMetrics(prisma, log, runId, attempt, packedEpochs([0.91, 0.95]))).toBe(0);
+
+    const points = await prisma.metricPoint.findMany({ where: { runId }, orderBy: { id: "asc" } });
+    expect(points.map((p) => [p.key, p.step, p.value])).toEqual([
+      ["loss", 1, 1],
+      ["val_accuracy", 1, 0.91],
+      ["loss", 2, 0.5],
+      ["val_accuracy", 2, 0.95],
+    ]);
+    expect(points[2]?.wallTime.getTime()).toBe(1_700_000_001_000);
+    const run = await prisma.run.findUniqueOrThrow({ where: { id: runId } });
+    expect(run.step).toBe(2);
+    expect(run.bestValAccuracy).toBeCloseTo(0.95);
+  });
+
+  test("packed batch equals points batch", async () => {
+    const { id: runId, attempt } = await claimedRun();
+
+    await logMetrics(prisma, log, runId, attempt, [
+      ...epochPoints(1, 0.91),
+      ...epochPoints(2, 0.95),
+    ]);
+    const retried = {
+      ...packedEpochs([0.91, 0.95]),
+      values: new Float64Array([1, 0.91, 0.5, 0.95]),
+    };
+
+    expect(await logPackedMetrics(prisma, log, runId, attempt, retried)).toBe(0);
+  });
+
+  test("rejects arrays of different lengths", async () => {
+    const { id: runId, attempt } = await claimedRun();
+    const packed = { ...packedEpochs([0.91, 0.95]), epochs: [1, 1, 2] };
+
+    expect(await badInputFields(logPackedMetrics(prisma, log, runId, attempt, packed))).toEqual([
+      "packed.epochs",
+    ]);
+    expect(await prisma.metricPoint.count({ where: { runId } })).toBe(0);
+  });
+
+  test("rejects values that are not finite", async () => {
+    const { id: runId, attempt } = await claimedRun();
+    const packed = packedEpochs([0.91, 0.95]);
+    packed.values = new Float64Array([1, Number.NaN, 0.5, Number.POSITIVE_INFINITY]);
+
+    expect(await badInputFields(logPackedMetrics(prisma, log, runId, attempt, packed))).toEqual([
+      "packed.values[1]",
+      "packed.values[3]",
+    ]);
+    expect(await prisma.metricPoint.count({ where: { runId } })).toBe(0);
+  });
+
+  test("rejects bad key index, phase, step", async () => {
+    const { id: runId, attempt } = await claimedRun();
+    const packed = {
+      ...packedEpochs([0.91, 0.95]),
+      keyIndexes: [0, 1, 2, 1],
+      phases: ["train", "test", "train", "train"] as PackedMetrics["phases"],
+      steps: [1, 1, -2, 2],
+    };
+
+    expect(await badInputFields(logPackedMetrics(prisma, log, runId, attempt, packed))).toEqual([
+      "packed.phases[1]",
+      "packed.keyIndexes[2]",
+      "packed.steps[2]",
+    ]);
+  });
+
+  test("rejects a taken-away attempt", async () => {
+    const { id: runId, attempt } = await claimedRun();
+    await prisma.run.update({
+      where: { id: runId },
+      data: { heartbeatAt: new Date(Date.now() - 60_000) },
+    });
+    await reapExpiredRuns(prisma, log, 10);
+    const again = await claimNextRun(prisma, (await newWorker()).id);
+    expect(again?.run).toMatchObject({ id: runId, attempt: attempt + 1 });
+
+    await expectConflict(logPackedMetrics(prisma, log, runId, attempt, packedEpochs([0.9, 0.9])));
+    expect(await prisma.metricPoint.count({ where: { runId } })).toBe(0);
   });
 });
 

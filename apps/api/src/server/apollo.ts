@@ -20,6 +20,9 @@ export function createApollo(options: {
     // main.ts owns the shutdown order; Apollo would otherwise stop itself and re-send the signal.
     stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: false,
+    // The API runs with NODE_ENV=production, which would turn introspection off; every request
+    // needs a token and schema.graphql is published, so GraphQL tools may keep reading the schema.
+    introspection: true,
     formatError: createErrorFormatter(log),
     logger: {
       debug: (message) => log.debug(message),

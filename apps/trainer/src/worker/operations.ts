@@ -31,8 +31,8 @@ export interface HeartbeatData {
   heartbeat: boolean;
 }
 
-export const LOG_METRICS = `mutation LogMetrics($runId: ID!, $attempt: Int!, $points: [MetricInput!]!) {
-  logMetrics(runId: $runId, attempt: $attempt, points: $points)
+export const LOG_METRICS = `mutation LogMetrics($runId: ID!, $attempt: Int!, $packed: PackedMetricsInput!) {
+  logMetrics(runId: $runId, attempt: $attempt, packed: $packed)
 }`;
 
 export const PUT_CHECKPOINT = `mutation PutCheckpoint($runId: ID!, $attempt: Int!, $phase: Phase!, $epoch: Int!, $step: Int!, $files: JSON!) {

@@ -59,17 +59,26 @@ function encodeFiles(files: Record<string, Uint8Array>): Record<string, string> 
   return Object.fromEntries(Object.entries(files).map(([name, bytes]) => [name, toBase64(bytes)]));
 }
 
-/** Metric points of one epoch: one per metric key, at the epoch's step. */
+/**
+ * Metric points of one epoch, one per metric key at the epoch's step, in logMetrics' packed form:
+ * parallel arrays, values as base64 of little-endian float64 bytes.
+ */
 export function epochPoints(report: EpochReport) {
-  const wallTime = new Date().toISOString();
-  return Object.entries(report.metrics).map(([key, value]) => ({
-    phase: report.phase,
-    key,
-    step: report.step,
-    epoch: report.epoch,
-    value,
-    wallTime,
-  }));
+  const entries = Object.entries(report.metrics);
+  const bytes = new DataView(new ArrayBuffer(8 * entries.length));
+  entries.forEach(([, value], index) => {
+    bytes.setFloat64(8 * index, value, true);
+  });
+  const wallTime = Date.now();
+  return {
+    keys: entries.map(([key]) => key),
+    keyIndexes: entries.map((_, index) => index),
+    phases: entries.map(() => report.phase),
+    steps: entries.map(() => report.step),
+    epochs: entries.map(() => report.epoch),
+    values: Buffer.from(bytes.buffer).toString("base64"),
+    wallTimes: entries.map(() => wallTime),
+  };
 }
 
 async function downloadCheckpoint(
@@ -219,12 +228,12 @@ export async function runClaimedRun(
         logger: log,
         onEpoch: (report) => {
           Object.assign(progress, { phase: report.phase, epoch: report.epoch, step: report.step });
-          const points = epochPoints(report);
+          const packed = epochPoints(report);
           outbox.push(`metrics step ${report.step}`, (signal) =>
             api.requestWithRetry(
               "logMetrics",
               LOG_METRICS,
-              { runId, attempt, points },
+              { runId, attempt, packed },
               { signal, logLimiter: retryLog },
             ),
           );

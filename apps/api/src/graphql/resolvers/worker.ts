@@ -3,7 +3,7 @@ import { Arg, Authorized, Ctx, ID, Int, Mutation, Resolver } from "type-graphql"
 import { storeArtifact, storeCheckpoint } from "../../artifacts/store";
 import { getQueue, MAX_CLAIM_WAIT_SECONDS } from "../../queue";
 import { failRun, finishRun, heartbeat, registerWorker, requireWorker } from "../../runs/lifecycle";
-import { logMetrics } from "../../runs/metrics";
+import { logMetrics, logPackedMetrics } from "../../runs/metrics";
 import type { ApiContext } from "../../server/context";
 import { invalidInput } from "../../server/errors";
 import {
@@ -12,6 +12,7 @@ import {
   FinishInput,
   JSONScalar,
   MetricInput,
+  PackedMetricsInput,
   Phase,
   Run,
   Worker,
@@ -82,15 +83,24 @@ export class WorkerMutationResolver {
 
   @Authorized("worker")
   @Mutation(() => Int, {
-    description: "Idempotent on (run, phase, key, step); returns rows written",
+    description:
+      "Idempotent on (run, phase, key, step); returns rows written. Send points or packed, not both; packed is far cheaper for large batches",
   })
   logMetrics(
     @Arg("runId", () => ID) runId: string,
     @Arg("attempt", () => Int) attempt: number,
-    @Arg("points", () => [MetricInput]) points: MetricInput[],
+    @Arg("points", () => [MetricInput], { nullable: true }) points: MetricInput[] | null,
+    @Arg("packed", () => PackedMetricsInput, { nullable: true }) packed: PackedMetricsInput | null,
     @Ctx() context: ApiContext,
   ): Promise<number> {
-    return logMetrics(context.prisma, context.log, checkId(runId, "runId"), attempt, points);
+    const id = checkId(runId, "runId");
+    // Omitted optional arguments arrive as undefined, not null.
+    if (points != null && packed != null) {
+      throw invalidInput([{ field: "packed", message: "send either points or packed, not both" }]);
+    }
+    if (packed != null) return logPackedMetrics(context.prisma, context.log, id, attempt, packed);
+    if (points != null) return logMetrics(context.prisma, context.log, id, attempt, points);
+    throw invalidInput([{ field: "points", message: "send the batch as points or as packed" }]);
   }
 
   @Authorized("worker")

@@ -1,5 +1,6 @@
 import { Field, Float, ID, InputType, Int, ObjectType } from "type-graphql";
 import { Phase, TokenRole } from "./enums";
+import { Float64Base64Scalar, NumberListScalar } from "./packed-scalars";
 import { Artifact, Run } from "./run";
 import { DateTimeScalar, JSONScalar } from "./scalars";
 
@@ -43,6 +44,31 @@ export class MetricInput {
   @Field(() => Int) epoch!: number;
   @Field(() => Float) value!: number;
   @Field(() => DateTimeScalar, { nullable: true }) wallTime?: Date | null;
+}
+
+@InputType({
+  description:
+    "A batch of metric points as parallel arrays: index i of every array is point i. Parses far faster than one MetricInput per point.",
+})
+export class PackedMetricsInput {
+  @Field(() => [String], {
+    description: "Key table with each key once, which keyIndexes point into",
+  })
+  keys!: string[];
+  @Field(() => NumberListScalar, { description: "Per point: the index of its key in keys" })
+  keyIndexes!: number[];
+  @Field(() => [Phase]) phases!: ("train" | "finetune")[];
+  @Field(() => NumberListScalar, { description: "Per point: integer step >= 0" })
+  steps!: number[];
+  @Field(() => NumberListScalar, { description: "Per point: integer epoch >= 0" })
+  epochs!: number[];
+  @Field(() => Float64Base64Scalar, { description: "Per point: the value, finite" })
+  values!: Float64Array;
+  @Field(() => NumberListScalar, {
+    nullable: true,
+    description: "Per point: milliseconds since the Unix epoch, by default the time of receipt",
+  })
+  wallTimes?: number[] | null;
 }
 
 @InputType()
