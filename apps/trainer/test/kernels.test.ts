@@ -416,6 +416,80 @@ describe("FusedBatchNorm on wasm", () => {
     );
   });
 
+  test.each([[[6, 3]], [[2, 3, 2, 4]]] as const)(
+    "gradients for x of shape %j match the closed form",
+    (xShape) => {
+      const channels = xShape[xShape.length - 1] as number;
+      const size = tf.util.sizeFromShape([...xShape]);
+      const x = randomValues(size, 40, -2, 2);
+      const weights = randomValues(size, 41);
+      const mean = randomValues(channels, 42);
+      const variance = randomValues(channels, 43, 0.2, 2);
+      const offset = randomValues(channels, 44);
+      const scale = randomValues(channels, 45, 0.5, 1.5);
+      const epsilon = 1e-3;
+
+      const expected = {
+        x: new Float64Array(size),
+        mean: new Float64Array(channels),
+        variance: new Float64Array(channels),
+        offset: new Float64Array(channels),
+        scale: new Float64Array(channels),
+      };
+      for (let i = 0; i < size; i++) {
+        const c = i % channels;
+        const inverseStd = 1 / Math.sqrt((variance[c] as number) + epsilon);
+        const w = weights[i] as number;
+        const centered = (x[i] as number) - (mean[c] as number);
+        const s = scale[c] as number;
+        expected.x[i] = w * s * inverseStd;
+        expected.mean[c] = (expected.mean[c] as number) - w * s * inverseStd;
+        expected.variance[c] =
+          (expected.variance[c] as number) - 0.5 * w * centered * s * inverseStd ** 3;
+        expected.offset[c] = (expected.offset[c] as number) + w;
+        expected.scale[c] = (expected.scale[c] as number) + w * centered * inverseStd;
+      }
+
+      for (const backend of ["cpu", "wasm"] as const) {
+        tf.setBackend(backend);
+        const actual = tf.tidy(() => {
+          const w = tf.tensor(weights, [...xShape]);
+          const loss = (...inputs: tf.Tensor[]) => {
+            const [xs, means, variances, offsets, scales] = inputs as tf.Tensor1D[];
+            return tf
+              .batchNorm(
+                xs as tf.Tensor,
+                means as tf.Tensor1D,
+                variances as tf.Tensor1D,
+                offsets,
+                scales,
+                epsilon,
+              )
+              .mul(w)
+              .sum();
+          };
+          return tf
+            .grads(loss)([
+              tf.tensor(x, [...xShape]),
+              tf.tensor1d(mean),
+              tf.tensor1d(variance),
+              tf.tensor1d(offset),
+              tf.tensor1d(scale),
+            ])
+            .map((gradient) => gradient.dataSync() as Values);
+        });
+        const names = ["x", "mean", "variance", "offset", "scale"] as const;
+        names.forEach((name, index) => {
+          const values = actual[index] as Values;
+          expect(
+            relativeError(values, Float32Array.from(expected[name])),
+            `${backend} d${name}`,
+          ).toBeLessThan(RELATIVE_TOLERANCE);
+        });
+      }
+    },
+  );
+
   test("matches cpu for statistics along another axis", () => {
     const x = randomValues(4 * 3 * 5, 35);
     const mean = randomValues(3, 36);

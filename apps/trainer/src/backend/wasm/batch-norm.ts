@@ -13,10 +13,10 @@ import { release, runStock } from "./kernel-calls";
 /**
  * Normalises as x * factor + shift, with factor = scale / sqrt(variance + epsilon) and
  * shift = offset - mean * factor folded per channel in doubles, then one stock Multiply and one
- * stock Add. For a [128, 28, 28, 32] activation on the 2-core benchmark machine, the stock kernel of
- * tfjs-backend-wasm 4.22 took about 11 ms and the two broadcasting ops take about 4 ms. A plain JS
- * loop was tried and took 9 ms. Statistics that
- * are not one value per channel of the last axis, or a single value, go to the stock kernel.
+ * stock Add. For a [128, 28, 28, 32] activation on the 2-core benchmark machine, the stock
+ * kernel of tfjs-backend-wasm 4.22 took about 11 ms and the two broadcasting ops take about 4 ms.
+ * A plain JS loop was tried and took 9 ms. Statistics that are not one value per channel of the
+ * last axis, or a single value, go to the stock kernel.
  */
 export function fusedBatchNorm({ inputs, attrs, backend }: Parameters<KernelFunc>[0]): TensorInfo {
   const wasm = backend as BackendWasm;

@@ -10,11 +10,11 @@ import "@tensorflow/tfjs-backend-wasm";
 import { fusedBatchNormConfig } from "./batch-norm";
 import { conv2DBackpropFilterConfig, conv2DBackpropInputConfig } from "./conv-backprop";
 import { cpuFallback } from "./cpu-fallback";
+import { registerGradientOverrides } from "./gradients";
 import { castConfig, identityConfig } from "./identity";
 import { rememberStockKernel } from "./kernel-calls";
 import { batchMatMulConfig, fusedMatMulConfig } from "./mat-mul";
 import { maxPoolGradConfig } from "./max-pool-grad";
-import { registerMeanGradient } from "./mean-gradient";
 import { sliceConfig } from "./slice";
 import { meanConfig, sumConfig } from "./sum";
 import { tileConfig } from "./tile";
@@ -45,14 +45,14 @@ let registeredFallbacks: string[] | null = null;
 
 /**
  * Registers the replacement kernels, then makes every kernel that the cpu backend has and wasm
- * lacks run on cpu. Also replaces the gradient of Mean for every backend, with one that gives the
- * same values without building a tensor of ones. Idempotent, and must run before the wasm backend
+ * lacks run on cpu. Also replaces the gradients of Mean and FusedBatchNorm for every backend, with
+ * ones that give the same values with fewer full-size intermediate tensors. Idempotent, and must run before the wasm backend
  * first computes anything. Returns the names of the kernels that fall back to cpu.
  */
 export function registerWasmKernels(): string[] {
   if (registeredFallbacks) return registeredFallbacks;
 
-  registerMeanGradient();
+  registerGradientOverrides();
 
   for (const config of WASM_KERNELS) replaceKernel(config);
 
