@@ -1,10 +1,12 @@
 import { createLogger, loadConfig, SetupError } from "@convnet/shared";
-import { openDatabase } from "@convnet/shared/db";
+import { migrate, openDatabase } from "@convnet/shared/db";
 
 // Applies pending migrations to the configured database (DATABASE_URL or the embedded one).
 const log = createLogger("migrate");
 try {
-  const database = await openDatabase(loadConfig(), log);
+  const database = await openDatabase(loadConfig(), log, { shareRunning: true });
+  // A database shared with a running start is not migrated by openDatabase, so migrate here.
+  await migrate(database.url, log);
   await database.stop();
 } catch (error) {
   if (!(error instanceof SetupError)) throw error;

@@ -1,10 +1,15 @@
 import { spawn } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { createLogger, SetupError } from "@convnet/shared";
-import { type EmbeddedServer, startEmbeddedPostgres } from "@convnet/shared/db";
+import { createLogger, loadConfig, SetupError } from "@convnet/shared";
+import {
+  DatabaseInUseError,
+  type EmbeddedServer,
+  openDatabase,
+  startEmbeddedPostgres,
+} from "@convnet/shared/db";
 import pg from "pg";
 import { afterEach, describe, expect, test } from "vitest";
 
@@ -102,6 +107,55 @@ describe("embedded database", () => {
     const recovered = await start(dataDir, port);
     const rows = await query(recovered, "SELECT 1 AS ok");
     expect(rows.rows).toEqual([{ ok: 1 }]);
+  });
+
+  test("shares a running server with short commands", async () => {
+    const dataDir = await tempDataDir();
+    const port = await freePort();
+    const owner = await startOwnerProcess(dataDir, port);
+    cleanups.push(async () => {
+      owner.kill("SIGKILL");
+    });
+    const config = loadConfig({ DATA_DIR: dataDir, EMBEDDED_PG_PORT: String(port) });
+
+    const refused = await openDatabase(config, log).catch((error) => error);
+    expect(refused).toBeInstanceOf(DatabaseInUseError);
+
+    const shared = await openDatabase(config, log, { shareRunning: true });
+    const client = new pg.Client({ connectionString: shared.url });
+    await client.connect();
+    const rows = await client.query("SELECT current_database() AS name");
+    await client.end();
+    await shared.stop();
+    expect(rows.rows).toEqual([{ name: "convnet" }]);
+    expect(owner.exitCode).toBeNull();
+  });
+
+  test("keeps a generated password readable by its owner only", async () => {
+    const dataDir = await tempDataDir();
+    const port = await freePort();
+    const server = await start(dataDir, port);
+
+    const mode = (await stat(path.join(dataDir, "postgres-password"))).mode & 0o777;
+    expect(mode).toBe(0o600);
+    const guess = new pg.Client({
+      connectionString: `postgresql://postgres:postgres@127.0.0.1:${port}/convnet`,
+    });
+    await expect(guess.connect()).rejects.toThrow(/password authentication failed/);
+    expect((await query(server, "SELECT 1 AS ok")).rows).toEqual([{ ok: 1 }]);
+  });
+
+  test("names DATA_DIR when it is a file", async () => {
+    const parent = await tempDataDir();
+    const file = path.join(parent, "data");
+    await writeFile(file, "");
+
+    const error = await startEmbeddedPostgres({ dataDir: file, port: await freePort(), log }).catch(
+      (caught) => caught,
+    );
+    expect(error).toBeInstanceOf(SetupError);
+    expect(error.message).toContain("is a file, not a folder");
+    expect(error.fix).toContain("DATA_DIR");
   });
 
   test("names EMBEDDED_PG_PORT when the port is taken", async () => {

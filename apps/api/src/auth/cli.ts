@@ -30,7 +30,7 @@ async function main(argv: string[]): Promise<void> {
 
   const log = createLogger("token-cli");
   const config = loadConfig();
-  const database = await openDatabase(config, log);
+  const database = await openDatabase(config, log, { shareRunning: true });
   const prisma = createPrismaClient(database.url, 2);
   try {
     switch (command) {

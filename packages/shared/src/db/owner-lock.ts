@@ -3,6 +3,19 @@ import path from "node:path";
 import { SetupError } from "../errors";
 import { isProcessAlive } from "../process";
 
+/** The embedded database folder belongs to another live process (usually a running `npm start`). */
+export class DatabaseInUseError extends SetupError {
+  constructor(
+    dataDir: string,
+    readonly ownerPid: number,
+  ) {
+    super(
+      `The embedded database in ${dataDir} is already in use by process ${ownerPid}.`,
+      `Stop that process (kill ${ownerPid}), or set DATA_DIR to another folder to run a second copy.`,
+    );
+  }
+}
+
 /**
  * Marks one process as the owner of an embedded database folder, so that a second start on the
  * same folder stops with a message instead of fighting over the server. A lock whose owner died
@@ -23,10 +36,7 @@ export async function acquireOwnerLock(dataDir: string): Promise<() => Promise<v
 
     const owner = Number.parseInt(await readFile(lockPath, "utf8").catch(() => ""), 10);
     if (Number.isInteger(owner) && owner !== process.pid && isProcessAlive(owner)) {
-      throw new SetupError(
-        `The embedded database in ${dataDir} is already in use by process ${owner}.`,
-        `Stop that process (kill ${owner}), or set DATA_DIR to another folder to run a second copy.`,
-      );
+      throw new DatabaseInUseError(dataDir, owner);
     }
     await rm(lockPath, { force: true });
   }
