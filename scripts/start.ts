@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { createLogger, loadConfig, SetupError } from "@convnet/shared";
+import { type Config, createLogger, isPortInUse, loadConfig, SetupError } from "@convnet/shared";
 import { createPrismaClient, openDatabase } from "@convnet/shared/db";
 import { Component, type ComponentSpec } from "./stack/component";
 import { ensureLocalTokens } from "./stack/local-tokens";
@@ -17,12 +17,29 @@ function tsxCommand(entry: string): Pick<ComponentSpec, "command" | "args"> {
   return { command: process.execPath, args: ["--import", "tsx", entry] };
 }
 
+/** Stops the start before anything runs when the API's or dashboard's port is taken. */
+async function checkPortsFree(config: Config): Promise<void> {
+  const wanted: [boolean, string, number, string][] = [
+    [existsSync(API_ENTRY), config.API_HOST, config.API_PORT, "API_PORT"],
+    [webAppExists(), "127.0.0.1", config.WEB_PORT, "WEB_PORT"],
+  ];
+  for (const [needed, host, port, variable] of wanted) {
+    if (needed && (await isPortInUse(port, host))) {
+      throw new SetupError(
+        `Port ${port} on ${host}, which ${variable} selects, is already in use.`,
+        `Set ${variable} to a free port, or stop the program on ${port}.`,
+      );
+    }
+  }
+}
+
 /**
  * Starts the whole local stack in one command: database (embedded unless DATABASE_URL is set),
  * migrations, API, trainer workers and dashboard. Components that do not exist yet are skipped.
  */
 async function main(): Promise<void> {
   const config = loadConfig();
+  await checkPortsFree(config);
   const components: Component[] = [];
   let shuttingDown = false;
 

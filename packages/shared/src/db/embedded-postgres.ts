@@ -1,12 +1,12 @@
 import { randomBytes } from "node:crypto";
 import { constants } from "node:fs";
 import { access, chmod, mkdir, readFile, stat, writeFile } from "node:fs/promises";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { SetupError } from "../errors";
 import type { Logger } from "../logger";
+import { isPortInUse } from "../ports";
 import { acquireOwnerLock } from "./owner-lock";
 import { clearStalePostmasterLock } from "./postmaster-lock";
 
@@ -69,12 +69,7 @@ async function ensureWritable(dir: string, isRoot: boolean): Promise<void> {
 }
 
 async function ensurePortFree(port: number): Promise<void> {
-  const inUse = await new Promise<boolean>((resolve) => {
-    const server = net.createServer();
-    server.once("error", () => resolve(true));
-    server.listen(port, "127.0.0.1", () => server.close(() => resolve(false)));
-  });
-  if (inUse) {
+  if (await isPortInUse(port, "127.0.0.1")) {
     throw new SetupError(
       `Port ${port} on 127.0.0.1, which the embedded PostgreSQL uses, is already in use.`,
       `Set EMBEDDED_PG_PORT to a free port, stop the program on ${port}, or set DATABASE_URL to use your own PostgreSQL.`,
