@@ -26,7 +26,7 @@ function lossSeries(steps: number[]): MetricSeries {
       epoch: step,
       phase: "train",
       value: step / 10,
-      wallTime: "2026-01-01T00:00:00Z",
+      wallTime: Date.parse("2026-01-01T00:00:00Z"),
     })),
   };
 }

@@ -22,7 +22,7 @@ export function mergeLoggedPoints(
       epoch: logged.epoch,
       phase: logged.phase,
       value: logged.value,
-      wallTime: logged.wallTime,
+      wallTime: Date.parse(logged.wallTime),
     };
     const index = result.findIndex(
       (entry) => entry.runId === logged.runId && entry.key === logged.key,

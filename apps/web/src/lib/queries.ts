@@ -113,12 +113,13 @@ export const METRIC_SERIES_QUERY = gql`
       key
       phase
       downsampled
-      points {
-        step
-        epoch
-        phase
-        value
-        wallTime
+      packed {
+        length
+        steps
+        epochs
+        phases
+        values
+        wallTimes
       }
     }
   }

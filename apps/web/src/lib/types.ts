@@ -88,7 +88,8 @@ export interface MetricPoint {
   epoch: number;
   phase: Phase;
   value: number;
-  wallTime: string;
+  /** Milliseconds since the Unix epoch. */
+  wallTime: number;
 }
 
 export interface MetricSeries {
@@ -99,9 +100,36 @@ export interface MetricSeries {
   downsampled: boolean;
 }
 
-export interface LoggedMetricPoint extends MetricPoint {
+/** A line as metricSeries sends it in the packed form: index i of every array is point i. */
+export interface PackedSeries {
+  length: number;
+  steps: number[];
+  epochs: number[];
+  phases: Phase[];
+  /** Base64 of little-endian float64 bytes, 8 per point. */
+  values: string;
+  /** Milliseconds since the Unix epoch. */
+  wallTimes: number[];
+}
+
+export interface PackedMetricSeries {
   runId: string;
   key: string;
+  phase: Phase | null;
+  packed: PackedSeries;
+  downsampled: boolean;
+}
+
+/** A point as metricsLogged sends it, with its run and key. */
+export interface LoggedMetricPoint {
+  runId: string;
+  key: string;
+  step: number;
+  epoch: number;
+  phase: Phase;
+  value: number;
+  /** ISO 8601 */
+  wallTime: string;
 }
 
 export interface MetricsLoggedEvent {

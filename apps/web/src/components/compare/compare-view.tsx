@@ -258,14 +258,14 @@ function overlayLine(
     points.map((point) => point.value),
     smoothing,
   );
-  const start = points[0] ? new Date(points[0].wallTime).getTime() : 0;
+  const start = points[0]?.wallTime ?? 0;
   return {
     // Train and validation lines share the run's name, so one legend entry toggles both.
     name: `${run.name} (${shortId(run.id)})`,
     color,
     dashed,
     points: points.map((point, index) => [
-      xMode === "step" ? point.step : (new Date(point.wallTime).getTime() - start) / 60_000,
+      xMode === "step" ? point.step : (point.wallTime - start) / 60_000,
       values[index] ?? point.value,
     ]),
   };
