@@ -3,7 +3,14 @@
 import Link from "next/link";
 import { useEffect, useRef, useState } from "react";
 import { useMutation, useQuery } from "urql";
-import { formatDateTime, formatJson, formatRelative } from "@/lib/format";
+import {
+  formatDateTime,
+  formatDuration,
+  formatJson,
+  formatNumber,
+  formatPercent,
+  formatRelative,
+} from "@/lib/format";
 import { ALIAS_HISTORY_QUERY, MODELS_QUERY, PROMOTE_MUTATION } from "@/lib/queries";
 import type { AliasEvent, Json, Model, ModelVersion } from "@/lib/types";
 import { useSession } from "../providers";
@@ -11,6 +18,19 @@ import { describeError, Empty, QueryState } from "../states";
 import { DrawDigit } from "./draw-digit";
 
 const PRODUCTION = "production";
+
+/** Column titles and formats for the metrics a model version records; others show raw. */
+const METRIC_LABELS: Record<string, { label: string; format: (value: number) => string }> = {
+  testAccuracy: { label: "Test accuracy", format: (value) => formatPercent(value) },
+  bestValAccuracy: { label: "Best val accuracy", format: (value) => formatPercent(value) },
+  testLoss: { label: "Test loss", format: (value) => formatNumber(value) },
+  durationSeconds: { label: "Duration", format: (value) => formatDuration(value) },
+};
+
+function formatMetric(name: string, value: Json | undefined): string {
+  const known = METRIC_LABELS[name];
+  return known && typeof value === "number" ? known.format(value) : formatJson(value);
+}
 
 export function ModelsView() {
   const [result, reexecute] = useQuery<{ models: Model[] }>({ query: MODELS_QUERY });
@@ -115,7 +135,7 @@ function VersionsTable(props: { model: Model; onChange(): void }) {
               <th>Source run</th>
               {metricNames.map((name) => (
                 <th key={name} className="num hide-narrow">
-                  {name}
+                  {METRIC_LABELS[name]?.label ?? name}
                 </th>
               ))}
               <th className="hide-narrow">Registered</th>
@@ -141,7 +161,7 @@ function VersionsTable(props: { model: Model; onChange(): void }) {
                 </td>
                 {metricNames.map((name) => (
                   <td key={name} className="num hide-narrow">
-                    {formatJson(version.metrics[name] as Json | undefined)}
+                    {formatMetric(name, version.metrics[name] as Json | undefined)}
                   </td>
                 ))}
                 <td className="hide-narrow">

@@ -94,13 +94,13 @@ export function SweepView(props: { id: string }) {
           </h1>
         </div>
         <div className="actions">
-          <Link href={`/compare?runs=${runs.map((run) => run.id).join(",")}`}>
-            <button type="button" disabled={runs.length < 2}>
+          {runs.length >= 2 ? (
+            <Link className="button" href={`/compare?runs=${runs.map((run) => run.id).join(",")}`}>
               Compare all runs
-            </button>
-          </Link>
-          <Link href={`/?sweep=${sweep.id}`}>
-            <button type="button">Open in runs table</button>
+            </Link>
+          ) : null}
+          <Link className="button" href={`/?sweep=${sweep.id}`}>
+            Open in runs table
           </Link>
           {canEdit && sweep.status === "running" ? (
             <button
