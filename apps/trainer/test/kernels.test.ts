@@ -105,6 +105,21 @@ CONV_CASES.push({
   stride: 1,
   pad: "same",
 });
+// Patches smaller than dy over more than 8,192 positions: the filter gradient sums several chunks.
+CONV_CASES.push({
+  inputShape: [3, 64, 64, 1],
+  kernelSize: 3,
+  outChannels: 16,
+  stride: 1,
+  pad: "same",
+});
+CONV_CASES.push({
+  inputShape: [5, 50, 50, 2],
+  kernelSize: 3,
+  outChannels: 32,
+  stride: 1,
+  pad: "same",
+});
 CONV_CASES.push({
   inputShape: [2, 14, 14, 16],
   kernelSize: 1,
