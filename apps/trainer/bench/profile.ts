@@ -1,8 +1,8 @@
 /**
  * Times every wasm kernel that one architecture's training step runs, in the process's own CPU
  * time, so that figures hold up on a machine shared with other jobs. Run with
- * `npx tsx apps/trainer/bench/profile.ts [--model vgg-bn] [--steps 4] [--batch 128] [--shapes]`;
- * --shapes lists each kernel once per set of input shapes.
+ * `npx tsx apps/trainer/bench/profile.ts [--model vgg-bn] [--steps 4] [--batch 128] [--shapes] [--inference]`;
+ * --shapes lists each kernel once per set of input shapes, and --inference times prediction instead.
  * Each kernel's self time excludes the kernels it calls, so the self times add up to the kernel total.
  */
 import { parseArgs } from "node:util";
@@ -73,6 +73,7 @@ async function main(): Promise<void> {
       steps: { type: "string", default: "4" },
       batch: { type: "string", default: "128" },
       shapes: { type: "boolean", default: false },
+      inference: { type: "boolean", default: false },
     },
   });
   const architecture = values.model as Architecture;
@@ -94,18 +95,28 @@ async function main(): Promise<void> {
     NUM_CLASSES,
   );
 
-  await model.trainOnBatch(images, labels);
+  const step = async () => {
+    if (!values.inference) {
+      await model.trainOnBatch(images, labels);
+      return;
+    }
+    const predictions = model.predict(images, { batchSize: batch }) as tf.Tensor;
+    await predictions.data();
+    predictions.dispose();
+  };
+
+  await step();
   totals.clear();
   const started = cpuMs();
   const wallStarted = performance.now();
-  for (let step = 0; step < steps; step++) await model.trainOnBatch(images, labels);
+  for (let index = 0; index < steps; index++) await step();
   const stepCpuMs = (cpuMs() - started) / steps;
   const stepWallMs = (performance.now() - wallStarted) / steps;
 
   const rows = [...totals.entries()].sort((p, q) => q[1].cpuMs - p[1].cpuMs);
   const kernelMs = rows.reduce((sum, [, entry]) => sum + entry.cpuMs, 0) / steps;
   console.log(
-    `${architecture}, batch ${batch}: ${stepCpuMs.toFixed(1)} ms CPU per step ` +
+    `${architecture} ${values.inference ? "inference" : "training"}, batch ${batch}: ${stepCpuMs.toFixed(1)} ms CPU per step ` +
       `(${((batch * 1000) / stepCpuMs).toFixed(0)} samples/s by CPU time), ` +
       `${stepWallMs.toFixed(1)} ms wall, ${kernelMs.toFixed(1)} ms in kernels`,
   );
