@@ -132,6 +132,43 @@ describe("trainRun", () => {
     ]);
   });
 
+  test.each(["adam", "sgd", "rmsprop"] as const)(
+    "resume at the phase change is exact with %s",
+    async (optimizer) => {
+      const config: RunConfig = {
+        ...QUICK,
+        optimizer,
+        learningRate: optimizer === "sgd" ? 0.05 : 1e-3,
+        finetuneLearningRate: optimizer === "sgd" ? 0.01 : 3e-4,
+        trainLimit: 300,
+        testLimit: 50,
+        batchSize: 50,
+        epochs: 1,
+        finetuneEpochs: 1,
+      };
+      const uninterrupted = await trainRun(config, { dataDir: MNIST_DIR, logger });
+
+      const store = new DirectoryCheckpointStore(join(scratch, `phase-change-${optimizer}`), 2);
+      const controller = new AbortController();
+      const interrupted = trainRun(config, {
+        dataDir: MNIST_DIR,
+        logger,
+        store,
+        signal: controller.signal,
+        onEpoch: (report) => {
+          if (report.phase === "train")
+            controller.abort(new Error("interrupted at the phase change"));
+        },
+      });
+      await expect(interrupted).rejects.toThrow("interrupted at the phase change");
+      const resumed = await trainRun(config, { dataDir: MNIST_DIR, logger, store });
+
+      expect(Buffer.from(resumed.model["weights.bin"] ?? [])).toEqual(
+        Buffer.from(uninterrupted.model["weights.bin"] ?? []),
+      );
+    },
+  );
+
   test("resume with dropout and batch norm is exact", async () => {
     const config: RunConfig = {
       ...QUICK,

@@ -44,7 +44,9 @@ interface AdamPowers {
 }
 
 function adamPowers(optimizer: tf.Optimizer): AdamPowers | null {
-  if (!(optimizer instanceof tf.AdamOptimizer)) return null;
+  // Not instanceof: tfjs 4.22's Optimizer overrides Symbol.hasInstance so that every optimizer
+  // (SGD, RMSProp) passes `instanceof tf.AdamOptimizer`.
+  if (optimizer.getClassName() !== "Adam") return null;
   const powers = optimizer as unknown as Partial<AdamPowers>;
   if (!(powers.accBeta1 instanceof tf.Variable) || !(powers.accBeta2 instanceof tf.Variable)) {
     throw new Error(

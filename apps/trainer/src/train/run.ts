@@ -58,14 +58,15 @@ export async function trainRun(input: RunConfig, options: TrainOptions = {}): Pr
       checkpoint === null
         ? initialState(config)
         : await restoreCheckpoint(model, checkpoint, config, logger);
-    // Optimizer state carries over only within a phase: each phase starts a fresh optimizer.
+    // Fine-tuning continues the training phase's optimizer state (Adam's moments) with its own
+    // learning rate, as Keras does when fit is called again on the compiled model. A fresh
+    // optimizer there takes full-size first steps and wrecks a trained model for an epoch.
     let pendingOptimizerState = checkpoint !== null && state.epoch > 0 ? checkpoint.files : null;
 
     for (const plan of phasePlans(config)) {
       if (plan.epochs === 0 || phaseIndex(state.phase) > plan.index) continue;
       if (phaseIndex(state.phase) < plan.index) {
         state = enterPhase(state, plan.phase);
-        pendingOptimizerState = null;
       }
       if (state.phaseStoppedEarly || state.epoch >= plan.epochs) continue;
 
@@ -84,6 +85,7 @@ export async function trainRun(input: RunConfig, options: TrainOptions = {}): Pr
           options,
           logger,
         });
+        pendingOptimizerState = await encodeOptimizerState(optimizer);
       } finally {
         optimizer.dispose();
       }
