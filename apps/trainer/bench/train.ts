@@ -2,7 +2,8 @@
  * Measures training and inference throughput (samples per second) of each architecture on each
  * backend that loads here, then of two processes training at once, which shows how throughput
  * scales per core. Run with `npm run bench:train -- [--json] [--models a,b] [--backends a,b]
- * [--processes N] [--rounds N]`.
+ * [--processes N] [--rounds N] [--pin]`. --pin starts each scaling child under `taskset` on a core of
+ * its own (Linux), so that the scheduler cannot put two of them on one core.
  *
  * Each figure is the best of several rounds, by wall time and separately by the process's own CPU
  * time (process.cpuUsage). On a machine shared with other jobs the wall figure drops with the load,
@@ -265,10 +266,21 @@ async function measureProcesses(
   architecture: Architecture,
   backend: BackendName,
   processes: number,
+  pin: boolean,
 ): Promise<{ samplesPerSec: number; cpuSamplesPerSec: number; data: DataSource }> {
   const args = ["--child", "--workload", workload, "--models", architecture, "--backends", backend];
-  const children = Array.from({ length: processes }, () =>
-    fork(process.argv[1] ?? "", args, { stdio: ["ignore", "inherit", "inherit", "ipc"] }),
+  const cores = availableParallelism();
+  const children = Array.from({ length: processes }, (_, index) =>
+    fork(process.argv[1] ?? "", args, {
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+      // taskset execs node in place, so the child keeps the IPC channel that fork opened.
+      ...(pin
+        ? {
+            execPath: "taskset",
+            execArgv: ["-c", String(index % cores), process.execPath, ...process.execArgv],
+          }
+        : {}),
+    }),
   );
   const results = children.map(
     (child) =>
@@ -306,12 +318,21 @@ async function measureProcesses(
         startMs: Math.round(startedAt - firstStart),
         endMs: Math.round(endedAt - firstStart),
         cpuSeconds: Number(cpuSeconds.toFixed(2)),
+        coreShare: Number((cpuSeconds / ((endedAt - startedAt) / 1000)).toFixed(2)),
         core,
       })),
       overlapShare: Number(overlapShare.toFixed(3)),
     },
     `${processes} benchmark processes overlapped for ${(overlapShare * 100).toFixed(0)}% of their span.`,
   );
+  const starved = measured.filter(
+    (result) => result.cpuSeconds / ((result.endedAt - result.startedAt) / 1000) < 0.75,
+  );
+  if (starved.length > 0) {
+    logger.warn(
+      `${starved.length} of ${processes} benchmark processes got less than 75% of a core, so other jobs or each other took their cores and the combined wall rate understates scaling; compare the CPU-time rate, or rerun on a quieter machine${pin ? "" : " with --pin"}.`,
+    );
+  }
   if (overlapShare < 0.5) {
     throw new Error(
       `The ${processes} benchmark processes overlapped for only ${(overlapShare * 100).toFixed(0)}% of their span, so their combined rate would not measure concurrent training; rerun on a less loaded machine.`,
@@ -393,6 +414,7 @@ async function main(): Promise<void> {
       backends: { type: "string" },
       processes: { type: "string", default: "2" },
       rounds: { type: "string", default: "3" },
+      pin: { type: "boolean", default: false },
       workload: { type: "string" },
       child: { type: "boolean", default: false },
     },
@@ -461,7 +483,13 @@ async function main(): Promise<void> {
     models.includes("seed-cnn") &&
     workloads.includes("train")
   ) {
-    const result = await measureProcesses("train", "seed-cnn", scalingBackend, processes);
+    const result = await measureProcesses(
+      "train",
+      "seed-cnn",
+      scalingBackend,
+      processes,
+      values.pin,
+    );
     report({
       workload: "train",
       model: "seed-cnn",
