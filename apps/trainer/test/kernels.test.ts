@@ -323,6 +323,11 @@ describe("Sum on wasm", () => {
     const values = randomValues(4 * 6 * 5 * 3, 15);
     expectSameOnBothBackends(() => tf.tensor4d(values, [4, 6, 5, 3]).sum([...axes], keepDims));
   });
+
+  test("matches cpu over 21 leading rows, eight at a time and five left over", () => {
+    const values = randomValues(3 * 7 * 5, 16);
+    expectSameOnBothBackends(() => tf.tensor3d(values, [3, 7, 5]).sum([0, 1]));
+  });
 });
 
 describe("Mean and Tile on wasm", () => {

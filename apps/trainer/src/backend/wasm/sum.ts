@@ -34,9 +34,11 @@ export function sum({ inputs, attrs, backend }: Parameters<KernelFunc>[0]): Tens
   const output = wasm.makeOutput(outShape, "float32");
   const values = wasm.typedArrayFromHeap(x) as Float32Array;
   const totals = new Float64Array(columns);
-  // Four rows per pass cut the read-modify-writes of `totals` by four, about 3x faster in V8.
+  // Eight rows per pass cut the read-modify-writes of `totals` by eight. Against one row per pass
+  // four rows were about 3x faster in V8, and eight about 25% faster again than four, for
+  // [100352, 32] on the 2-core benchmark machine; sixteen were slower.
   let row = 0;
-  for (; row + 4 <= rows; row += 4) {
+  for (; row + 8 <= rows; row += 8) {
     const base = row * columns;
     for (let column = 0; column < columns; column++) {
       const index = base + column;
@@ -45,7 +47,11 @@ export function sum({ inputs, attrs, backend }: Parameters<KernelFunc>[0]): Tens
         (values[index] as number) +
         (values[index + columns] as number) +
         (values[index + 2 * columns] as number) +
-        (values[index + 3 * columns] as number);
+        (values[index + 3 * columns] as number) +
+        (values[index + 4 * columns] as number) +
+        (values[index + 5 * columns] as number) +
+        (values[index + 6 * columns] as number) +
+        (values[index + 7 * columns] as number);
     }
   }
   for (; row < rows; row++) {
