@@ -406,6 +406,15 @@ function parseList<T extends string>(
   return items as T[];
 }
 
+const USAGE = `Usage: npm run bench:train -- [options]
+  --models a,b        architectures to measure (default: all: ${ARCHITECTURES.join(", ")})
+  --backends a,b      backends to try (default: every one that loads)
+  --workload a,b      train and/or inference (default: both)
+  --processes N       processes in the scaling run (default 2; 0 skips it)
+  --pin               start each scaling process on its own core (Linux taskset)
+  --rounds N          timed rounds per figure; the best is reported (default 3)
+  --json              one JSON object per line: {workload, model, backend, processes, samplesPerSec}`;
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -417,8 +426,13 @@ async function main(): Promise<void> {
       pin: { type: "boolean", default: false },
       workload: { type: "string" },
       child: { type: "boolean", default: false },
+      help: { type: "boolean", default: false },
     },
   });
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
   const models = parseList(values.models, ARCHITECTURES, "models");
   const requested = parseList(values.backends, BACKEND_NAMES, "backends");
   const workloads = parseList(values.workload, WORKLOADS, "workload");
