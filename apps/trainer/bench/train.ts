@@ -355,6 +355,12 @@ function dataSize(workload: Workload, architecture: Architecture, backend: Backe
   return Math.min(batchSize * (timedBatches(workload, architecture, backend) + 1), 60_000);
 }
 
+/** Whole numbers for usable rates; two significant digits below 10, where rounding would show 0. */
+function formatRate(samplesPerSec: number): string {
+  if (samplesPerSec >= 10) return Math.round(samplesPerSec).toLocaleString("en-US");
+  return samplesPerSec.toPrecision(2);
+}
+
 function printTable(measurements: Measurement[], single: Map<string, number>): void {
   const rows = measurements.map((m) => {
     const base = single.get(`${m.workload}/${m.model}/${m.backend}`);
@@ -364,9 +370,9 @@ function printTable(measurements: Measurement[], single: Map<string, number>): v
       m.model,
       m.backend,
       String(m.processes),
-      Math.round(m.samplesPerSec).toLocaleString("en-US"),
+      formatRate(m.samplesPerSec),
       scaling,
-      Math.round(m.cpuSamplesPerSec).toLocaleString("en-US"),
+      formatRate(m.cpuSamplesPerSec),
       m.loadAverage.toFixed(2),
     ];
   });
