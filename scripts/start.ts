@@ -1,8 +1,9 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { type Config, createLogger, isPortInUse, loadConfig, SetupError } from "@convnet/shared";
-import { createPrismaClient, openDatabase } from "@convnet/shared/db";
+import { createPrismaClient } from "@convnet/shared/db";
 import { Component, type ComponentSpec } from "./stack/component";
+import { startStackDatabase } from "./stack/database-client";
 import { ensureLocalTokens } from "./stack/local-tokens";
 import { waitForHttp } from "./stack/wait-for-http";
 import { watchAncestors } from "./stack/watch-ancestors";
@@ -43,7 +44,7 @@ async function main(): Promise<void> {
   const components: Component[] = [];
   let shuttingDown = false;
 
-  const database = await openDatabase(config, log);
+  const database = await startStackDatabase();
   const childEnv: NodeJS.ProcessEnv = {
     DATABASE_URL: database.url,
     DATA_DIR: config.dataDir,

@@ -11,7 +11,7 @@ export interface ComponentSpec {
   command: string;
   args: string[];
   env: NodeJS.ProcessEnv;
-  /** Restart after an unexpected exit (trainer workers); otherwise such an exit stops the stack. */
+  /** Restart after a crash (trainer workers); otherwise any unexpected exit stops the stack. */
   restart: boolean;
 }
 
@@ -51,6 +51,12 @@ export class Component {
     if (this.stopping) return;
     if (!this.spec.restart) {
       this.onFatalExit(this.spec.name, code);
+      return;
+    }
+    // Exit code 0 is a deliberate stop (a worker finishing after the terminal's Ctrl-C reached it
+    // before the supervisor's own shutdown), not a crash to restart.
+    if (code === 0) {
+      this.log.info({ component: this.spec.name }, "Component stopped");
       return;
     }
 
