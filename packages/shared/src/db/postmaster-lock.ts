@@ -6,7 +6,7 @@ import { isProcessAlive, waitForExit } from "../process";
 /**
  * Clears a `postmaster.pid` left behind when the process that owned the embedded database was
  * killed. Called only after the data folder's owner lock was taken, so a live postgres found
- * here is an orphan of a killed start, never a server somebody is using: it gets a fast
+ * here is an orphan of a killed start, never a server in use. It gets a fast
  * shutdown (SIGINT) so that its data is flushed before the new server starts.
  */
 export async function clearStalePostmasterLock(pgDir: string, log: Logger): Promise<void> {
