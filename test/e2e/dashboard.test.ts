@@ -339,6 +339,54 @@ describe("dashboard in a browser", () => {
     expect(await page.getByRole("button", { name: "Retry" }).count()).toBe(0);
   });
 
+  it("shows a failed run's error text", async () => {
+    const launched = await graphql<{
+      launchSweep: { runs: { edges: { node: { id: string } }[] } };
+    }>(
+      stack.apiUrl,
+      stack.tokens.editor,
+      `mutation ($spec: SweepSpec!) { launchSweep(spec: $spec) { runs { edges { node { id } } } } }`,
+      {
+        spec: {
+          name: "e2e-failed",
+          method: "grid",
+          preset: "quick",
+          baseConfig: { trainLimit: 2000, testLimit: 500, epochs: 1, finetuneEpochs: 0 },
+          searchSpace: { dropout: { values: [0.2] } },
+          metric: "val_accuracy",
+          direction: "maximize",
+          runBudget: 1,
+          concurrency: 1,
+        },
+      },
+    );
+    const runId = launched.launchSweep.runs.edges[0]?.node.id ?? "";
+    await graphql(
+      stack.apiUrl,
+      stack.tokens.editor,
+      "mutation ($id: ID!) { cancelRun(id: $id) { id } }",
+      {
+        id: runId,
+      },
+    );
+    // A worker failure takes minutes of retries to reach its last attempt, so the failed state is
+    // written straight to the row; the page under test only reads it.
+    const errorText =
+      "train-images-idx3-ubyte.gz is truncated: expected 9,912,422 bytes, found 1,024";
+    await stack.prisma.run.update({
+      where: { id: runId },
+      data: { status: "failed", error: errorText, finishedAt: new Date() },
+    });
+
+    await page.goto(`${web.url}/runs/${runId}`);
+    const shown = page.getByTestId("run-error");
+    await shown.waitFor({ timeout: UI_TIMEOUT_MS });
+
+    expect(await shown.textContent()).toContain(errorText);
+    expect(await page.locator('h1 [data-status="failed"]').count()).toBe(1);
+    await browser.screenshot("run-failed");
+  });
+
   it("hides launch and promote buttons from a viewer token", async () => {
     await page.getByRole("button", { name: "Sign out" }).click();
     await page.waitForURL(`${web.url}/sign-in`, { timeout: UI_TIMEOUT_MS });
