@@ -210,6 +210,74 @@ describe("conv2d gradients on wasm", () => {
       return tf.grads(loss)([x, filter, bias]);
     });
   });
+
+  test.each([
+    ["relu", 1, "valid"],
+    ["linear", 2, "same"],
+  ] as const)(
+    "match the unfused ops through the %s path, stride %d, %s, on both backends",
+    (activation, stride, pad) => {
+      const xValues = randomValues(2 * 9 * 9 * 3, 8);
+      const filterValues = randomValues(3 * 3 * 3 * 4, 9);
+      const biasValues = randomValues(4, 10);
+      for (const backend of ["cpu", "wasm"] as const) {
+        const [fused, unfused] = [true, false].map((useFused) =>
+          runOn(backend, () => {
+            const x = tf.tensor4d(xValues, [2, 9, 9, 3]);
+            const filter = tf.tensor4d(filterValues, [3, 3, 3, 4]);
+            const bias = tf.tensor1d(biasValues);
+            const loss = (a: tf.Tensor, f: tf.Tensor, b: tf.Tensor) => {
+              const input = { x: a as tf.Tensor4D, filter: f as tf.Tensor4D, strides: stride, pad };
+              if (useFused)
+                return tf.fused
+                  .conv2d({ ...input, bias: b, activation })
+                  .square()
+                  .sum();
+              const linear = tf.add(tf.conv2d(input.x, input.filter, stride, pad), b);
+              return (activation === "relu" ? tf.relu(linear) : linear).square().sum();
+            };
+            return tf.grads(loss)([x, filter, bias]);
+          }),
+        );
+        expect(fused?.length).toBe(3);
+        fused?.forEach((values, index) => {
+          expect(relativeError(values, unfused?.[index] as Values)).toBeLessThan(
+            RELATIVE_TOLERANCE,
+          );
+        });
+      }
+    },
+  );
+
+  test("skip the input gradient of a fused conv2d whose input needs none", () => {
+    tf.setBackend("wasm");
+    const seen: string[] = [];
+    const config = tf.getKernel("Conv2DBackpropInput", "wasm");
+    if (!config) throw new Error("Conv2DBackpropInput is not registered for wasm.");
+    tf.unregisterKernel("Conv2DBackpropInput", "wasm");
+    tf.registerKernel({
+      ...config,
+      kernelFunc: (args) => {
+        seen.push("Conv2DBackpropInput");
+        return config.kernelFunc(args);
+      },
+    });
+    try {
+      tf.tidy(() => {
+        const x = tf.tensor4d(randomValues(2 * 6 * 6 * 1, 11), [2, 6, 6, 1]);
+        const filter = tf.variable(tf.tensor4d(randomValues(3 * 3 * 1 * 4, 12), [3, 3, 1, 4]));
+        const { grads } = tf.variableGrads(() =>
+          tf.fused.conv2d({ x, filter, strides: 1, pad: "same" }).square().sum(),
+        );
+        expect(grads[filter.name]?.shape).toEqual([3, 3, 1, 4]);
+        filter.dispose();
+      });
+    } finally {
+      tf.unregisterKernel("Conv2DBackpropInput", "wasm");
+      tf.registerKernel(config);
+    }
+    expect(seen).toEqual([]);
+  });
 });
 
 describe("MaxPoolGrad on wasm", () => {

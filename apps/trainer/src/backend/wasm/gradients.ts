@@ -17,6 +17,7 @@ import {
   type Tensor,
   util,
 } from "@tensorflow/tfjs-core";
+import { fusedConv2DGradConfig } from "./fused-conv";
 
 // Gradients registered here replace tfjs-core 4.22's for every backend, not only wasm. Each gives
 // the same values with fewer full-size intermediate tensors, and kernels.test.ts checks them
@@ -85,4 +86,5 @@ export const fusedBatchNormGradConfig: GradConfig = {
 export function registerGradientOverrides(): void {
   registerGradient(meanGradConfig);
   registerGradient(fusedBatchNormGradConfig);
+  registerGradient(fusedConv2DGradConfig);
 }

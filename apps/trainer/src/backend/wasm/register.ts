@@ -10,6 +10,7 @@ import "@tensorflow/tfjs-backend-wasm";
 import { fusedBatchNormConfig } from "./batch-norm";
 import { conv2DBackpropFilterConfig, conv2DBackpropInputConfig } from "./conv-backprop";
 import { cpuFallback } from "./cpu-fallback";
+import { recordFusedConv2DAttrs } from "./fused-conv";
 import { registerGradientOverrides } from "./gradients";
 import { castConfig, identityConfig } from "./identity";
 import { rememberStockKernel } from "./kernel-calls";
@@ -45,9 +46,10 @@ let registeredFallbacks: string[] | null = null;
 
 /**
  * Registers the replacement kernels, then makes every kernel that the cpu backend has and wasm
- * lacks run on cpu. Also replaces the gradients of Mean and FusedBatchNorm for every backend, with
- * ones that give the same values with fewer full-size intermediate tensors. Idempotent, and must run before the wasm backend
- * first computes anything. Returns the names of the kernels that fall back to cpu.
+ * lacks run on cpu. Also replaces the gradients of Mean, FusedBatchNorm and fused conv2d for every
+ * backend, with ones that give the same values with fewer full-size intermediate tensors or fewer
+ * unused gradients; fused conv2d's needs the wrapped FusedConv2D kernels of wasm and cpu.
+ * Idempotent, and must run before the wasm backend first computes anything. Returns the names of the kernels that fall back to cpu.
  */
 export function registerWasmKernels(): string[] {
   if (registeredFallbacks) return registeredFallbacks;
@@ -55,6 +57,7 @@ export function registerWasmKernels(): string[] {
   registerGradientOverrides();
 
   for (const config of WASM_KERNELS) replaceKernel(config);
+  recordFusedConv2DAttrs(["wasm", "cpu"]);
 
   for (const kernelName of CPU_OVERRIDES) {
     const cpuKernel = getKernel(kernelName, "cpu");
