@@ -283,6 +283,8 @@ describe("conv2d gradients on wasm", () => {
 describe("MaxPoolGrad on wasm", () => {
   const cases = [
     { shape: [2, 8, 8, 3], pool: 2, stride: 2, pad: "valid" },
+    // Odd sizes leave a last row and column that no 2x2 tile covers.
+    { shape: [2, 9, 7, 3], pool: 2, stride: 2, pad: "valid" },
     { shape: [2, 9, 7, 4], pool: 2, stride: 2, pad: "same" },
     { shape: [1, 7, 7, 2], pool: 3, stride: 1, pad: "same" },
     { shape: [2, 9, 9, 5], pool: 3, stride: 2, pad: "valid" },
