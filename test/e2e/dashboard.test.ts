@@ -86,6 +86,33 @@ describe("dashboard in a browser", () => {
     await stack?.stop();
   });
 
+  /** Launches a one-run quick sweep through the API and returns the run's id. */
+  async function launchOneRun(name: string, dropout: number, epochs: number): Promise<string> {
+    const launched = await graphql<{
+      launchSweep: { runs: { edges: { node: { id: string } }[] } };
+    }>(
+      stack.apiUrl,
+      stack.tokens.editor,
+      `mutation ($spec: SweepSpec!) { launchSweep(spec: $spec) { runs { edges { node { id } } } } }`,
+      {
+        spec: {
+          name,
+          method: "grid",
+          preset: "quick",
+          baseConfig: { trainLimit: 2000, testLimit: 500, epochs, finetuneEpochs: 0 },
+          searchSpace: { dropout: { values: [dropout] } },
+          metric: "val_accuracy",
+          direction: "maximize",
+          runBudget: 1,
+          concurrency: 1,
+        },
+      },
+    );
+    const runId = launched.launchSweep.runs.edges[0]?.node.id;
+    if (!runId) throw new Error(`launchSweep ${name} returned no run.`);
+    return runId;
+  }
+
   it("signs in with an editor token", async () => {
     await page.goto(`${web.url}/sign-in`);
     await browser.screenshot("sign-in");
@@ -304,27 +331,7 @@ describe("dashboard in a browser", () => {
   });
 
   it("cancels and retries a run from its page", async () => {
-    const launched = await graphql<{
-      launchSweep: { runs: { edges: { node: { id: string } }[] } };
-    }>(
-      stack.apiUrl,
-      stack.tokens.editor,
-      `mutation ($spec: SweepSpec!) { launchSweep(spec: $spec) { runs { edges { node { id } } } } }`,
-      {
-        spec: {
-          name: "e2e-cancel",
-          method: "grid",
-          preset: "quick",
-          baseConfig: { trainLimit: 2000, testLimit: 500, epochs: 2, finetuneEpochs: 0 },
-          searchSpace: { dropout: { values: [0.1] } },
-          metric: "val_accuracy",
-          direction: "maximize",
-          runBudget: 1,
-          concurrency: 1,
-        },
-      },
-    );
-    const runId = launched.launchSweep.runs.edges[0]?.node.id;
+    const runId = await launchOneRun("e2e-cancel", 0.1, 2);
     await page.goto(`${web.url}/runs/${runId}`);
     page.once("dialog", (dialog) => void dialog.accept());
     await page.getByRole("button", { name: "Cancel run" }).click({ timeout: UI_TIMEOUT_MS });
@@ -340,27 +347,7 @@ describe("dashboard in a browser", () => {
   });
 
   it("shows a failed run's error text", async () => {
-    const launched = await graphql<{
-      launchSweep: { runs: { edges: { node: { id: string } }[] } };
-    }>(
-      stack.apiUrl,
-      stack.tokens.editor,
-      `mutation ($spec: SweepSpec!) { launchSweep(spec: $spec) { runs { edges { node { id } } } } }`,
-      {
-        spec: {
-          name: "e2e-failed",
-          method: "grid",
-          preset: "quick",
-          baseConfig: { trainLimit: 2000, testLimit: 500, epochs: 1, finetuneEpochs: 0 },
-          searchSpace: { dropout: { values: [0.2] } },
-          metric: "val_accuracy",
-          direction: "maximize",
-          runBudget: 1,
-          concurrency: 1,
-        },
-      },
-    );
-    const runId = launched.launchSweep.runs.edges[0]?.node.id ?? "";
+    const runId = await launchOneRun("e2e-failed", 0.2, 1);
     await graphql(
       stack.apiUrl,
       stack.tokens.editor,
@@ -369,8 +356,8 @@ describe("dashboard in a browser", () => {
         id: runId,
       },
     );
-    // A worker failure takes minutes of retries to reach its last attempt, so the failed state is
-    // written straight to the row; the page under test only reads it.
+    // A worker failure takes minutes of retries to reach its last attempt. So the failed state is
+    // written straight to the row, and the page under test only reads it.
     const errorText =
       "train-images-idx3-ubyte.gz is truncated: expected 9,912,422 bytes, found 1,024";
     await stack.prisma.run.update({
@@ -379,10 +366,10 @@ describe("dashboard in a browser", () => {
     });
 
     await page.goto(`${web.url}/runs/${runId}`);
-    const shown = page.getByTestId("run-error");
-    await shown.waitFor({ timeout: UI_TIMEOUT_MS });
+    const errorBox = page.getByTestId("run-error");
+    await errorBox.waitFor({ timeout: UI_TIMEOUT_MS });
 
-    expect(await shown.textContent()).toContain(errorText);
+    expect(await errorBox.textContent()).toContain(errorText);
     expect(await page.locator('h1 [data-status="failed"]').count()).toBe(1);
     await browser.screenshot("run-failed");
   });

@@ -103,7 +103,7 @@ async function startApi(databaseUrl: string): Promise<{ url: string; child: Chil
     await sleep(100);
   }
   child.kill("SIGTERM");
-  throw new Error("The API did not answer /healthz within 60 s.");
+  throw new Error("The API did not respond on /healthz within 60 s.");
 }
 
 function graphql(url: string, token: string) {

@@ -10,7 +10,7 @@ let publisher: PostgresPubSub;
 
 beforeAll(async () => {
   api = await startTestApi(inject("serverUrl"));
-  // A second pub/sub on its own connections stands in for another API process.
+  // A second pub/sub on its own connections acts as another API process.
   publisher = new PostgresPubSub(api.databaseUrl, createLogger("test-publisher"));
   await publisher.start();
 });

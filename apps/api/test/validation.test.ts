@@ -162,7 +162,8 @@ describe("launchSweep", () => {
     };
     const first = planSweep(spec);
     const second = planSweep(spec);
-    expect(first.ok && second.ok).toBe(true);
+    expect(first.ok).toBe(true);
+    expect(second.ok).toBe(true);
     if (!first.ok || !second.ok) return;
     expect(first.plan.runs.map((run) => run.hyperparameters)).toEqual(
       second.plan.runs.map((run) => run.hyperparameters),

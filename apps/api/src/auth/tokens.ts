@@ -5,7 +5,7 @@ import type { Role, Viewer } from "./roles";
 
 /** Recognisable in logs, config files and secret scanners. */
 export const TOKEN_PREFIX = "cnl_";
-/** How stale last_used_at may get, so a busy worker does not write a row on every request. */
+/** Maximum staleness of last_used_at, so a busy worker does not write a row on every request. */
 const LAST_USED_THROTTLE_MS = 60_000;
 
 export function hashToken(token: string): string {

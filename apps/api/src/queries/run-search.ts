@@ -138,7 +138,7 @@ export interface RunPage {
 /**
  * One page of runs, filtered and sorted in SQL with keyset pagination: a page costs the same at
  * row 9,900 as at row 0. Runs without a value for the sort key come last in either direction.
- * Hyperparameters are read from `config`, which holds every RunConfig field, so runs outside a
+ * Hyperparameters are read from `config`, which contains every RunConfig field, so runs outside a
  * sweep (whose `hyperparameters` is empty) filter and sort the same way.
  */
 export async function searchRuns(

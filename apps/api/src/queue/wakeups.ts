@@ -2,7 +2,7 @@ import type { Logger } from "@convnet/shared";
 import type { PrismaClient } from "@convnet/shared/db";
 import pg from "pg";
 
-/** NOTIFY channel that says "a run may have become claimable"; the payload is empty. */
+/** NOTIFY channel that announces "a run may have become claimable"; the payload is empty. */
 export const CLAIMABLE_CHANNEL = "convnet_runs_claimable";
 
 const RECONNECT_DELAY_MS = 1_000;

@@ -7,7 +7,7 @@ import { invalidInput, notFound } from "../server/errors";
 import { applyRunEvent } from "./commands";
 import { reopenSweep } from "./scheduler";
 
-/** Longest error text kept on a run row; a stack trace past it is cut. */
+/** Maximum length of the error text kept on a run row; a longer stack trace is cut. */
 const MAX_ERROR_LENGTH = 8_000;
 
 export interface WorkerRegistration {

@@ -2,7 +2,7 @@ import type { db } from "@convnet/shared/prisma";
 import { conflict } from "../server/errors";
 
 /**
- * A run as the lifecycle sees it. Only `running` has a worker and a lease; the terminal states
+ * A run as the lifecycle tracks it. Only `running` has a worker and a lease; the terminal states
  * (succeeded, failed, cancelled, pruned) accept nothing but an editor's retry.
  */
 export type RunState =

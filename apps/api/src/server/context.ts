@@ -6,7 +6,7 @@ import type { PostgresPubSub } from "../pubsub";
 import type { MetricSeriesCache } from "../queries/metric-series-cache";
 import { createLoaders, type Loaders } from "./loaders";
 
-/** What lives for the whole process and every request shares. */
+/** Services that live for the whole process and that every request shares. */
 export interface ServerDependencies {
   prisma: PrismaClient;
   config: Config;
@@ -20,7 +20,7 @@ export interface ServerDependencies {
 
 /** The context of one GraphQL operation (an HTTP request or one subscription). */
 export interface ApiContext extends ServerDependencies {
-  /** Null only while the auth checks run; every resolver sees an authenticated caller. */
+  /** Null only while the auth checks run; every resolver gets an authenticated caller. */
   viewer: Viewer | null;
   loaders: Loaders;
 }

@@ -19,7 +19,7 @@ function unpackPoints(packed: PackedSeries): MetricPoint[] {
   const values = decodeFloat64Base64(packed.values);
   if (values.length !== packed.length || packed.steps.length !== packed.length) {
     throw new Error(
-      `A packed series says ${packed.length} points but has ${packed.steps.length} steps and ${values.length} values.`,
+      `A packed series declares ${packed.length} points but has ${packed.steps.length} steps and ${values.length} values.`,
     );
   }
   return values.map((value, index) => ({
