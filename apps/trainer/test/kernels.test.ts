@@ -128,6 +128,22 @@ CONV_CASES.push({
   pad: "same",
 });
 
+// Batches of more than 16 images with a partial last chunk: the filter gradient sums chunks.
+CONV_CASES.push({
+  inputShape: [37, 10, 10, 8],
+  kernelSize: 3,
+  outChannels: 8,
+  stride: 1,
+  pad: "same",
+});
+CONV_CASES.push({
+  inputShape: [33, 10, 10, 6],
+  kernelSize: 3,
+  outChannels: 5,
+  stride: 2,
+  pad: "valid",
+});
+
 function describeConv(c: ConvCase): string {
   return `${c.inputShape.join("x")} k${c.kernelSize} out${c.outChannels} s${c.stride} ${c.pad}`;
 }
