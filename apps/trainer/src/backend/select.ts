@@ -1,6 +1,7 @@
 import { createLogger, type Logger } from "@convnet/shared";
 import { version as tfjsVersions } from "@tensorflow/tfjs";
 import * as tf from "@tensorflow/tfjs-core";
+import { registerBatchNormTrainingKernels } from "./batch-norm/kernels";
 import { BACKEND_NAMES, type BackendInfo, type BackendName, type BackendPreference } from "./types";
 import { registerWasmKernels } from "./wasm/register";
 
@@ -109,6 +110,7 @@ async function activate(name: BackendName): Promise<BackendInfo> {
         "@tensorflow/tfjs-backend-wasm",
       )) as typeof import("@tensorflow/tfjs-backend-wasm");
       registerWasmKernels();
+      registerBatchNormTrainingKernels();
       const info = await setActive(name, "wasm");
       // tfjs-backend-wasm 4.22 reports no multithreading support under Node, so it loads the
       // single-threaded SIMD binary there and this is 1; scale across cores with processes.
@@ -117,6 +119,7 @@ async function activate(name: BackendName): Promise<BackendInfo> {
     }
     case "cpu": {
       await importOrExplain(name, "@tensorflow/tfjs-backend-cpu");
+      registerBatchNormTrainingKernels();
       const info = await setActive(name, "cpu");
       info.threads = 1;
       return info;

@@ -1,5 +1,6 @@
 import type { Architecture, RunConfig } from "@convnet/shared";
 import * as tf from "@tensorflow/tfjs";
+import { BatchNormalization } from "./batch-normalization";
 
 type Initializer = ReturnType<typeof tf.initializers.glorotUniform>;
 
@@ -112,7 +113,7 @@ function buildVggBn(seeds: SeedSequence, dropout: number): tf.Sequential {
           kernelInitializer: seeds.he(),
         }),
       );
-      model.add(tf.layers.batchNormalization({ name: `${name}_bn` }));
+      model.add(new BatchNormalization({ name: `${name}_bn` }));
       model.add(tf.layers.activation({ name: `${name}_relu`, activation: "relu" }));
     }
     model.add(tf.layers.maxPooling2d({ name: `block${blockIndex + 1}_pool`, poolSize: 2 }));
@@ -128,7 +129,7 @@ function buildVggBn(seeds: SeedSequence, dropout: number): tf.Sequential {
   model.add(
     tf.layers.dense({ name: "dense1", units: 128, useBias: false, kernelInitializer: seeds.he() }),
   );
-  model.add(tf.layers.batchNormalization({ name: "dense1_bn" }));
+  model.add(new BatchNormalization({ name: "dense1_bn" }));
   model.add(tf.layers.activation({ name: "dense1_relu", activation: "relu" }));
   model.add(tf.layers.dropout({ name: "dense1_dropout", rate: dropout, seed: seeds.take() }));
   model.add(
@@ -187,7 +188,7 @@ function convBn(
       kernelInitializer: seeds.he(),
     })
     .apply(input) as tf.SymbolicTensor;
-  return tf.layers.batchNormalization({ name: `${name}_bn` }).apply(conv) as tf.SymbolicTensor;
+  return new BatchNormalization({ name: `${name}_bn` }).apply(conv) as tf.SymbolicTensor;
 }
 
 function convBnRelu(
