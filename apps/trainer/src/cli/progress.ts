@@ -2,31 +2,48 @@ import type { BatchProgress, EpochReport } from "../train";
 
 const BAR_WIDTH = 30;
 
+/** Interval between progress lines in a log, where a bar cannot redraw in place. */
+const LOG_INTERVAL_MS = 30_000;
+
 /**
- * Draws a Keras-style progress bar per epoch on a stream. On a terminal the bar redraws in place;
- * elsewhere (a log file) only the finished epoch line is written, so logs stay short.
+ * Draws a Keras-style progress bar per epoch on a stream. On a terminal the bar redraws in place.
+ * Elsewhere (a log file) it writes a progress line every 30 seconds and the finished epoch line,
+ * so a log stays short and still shows that a long epoch is moving.
  */
 export class ProgressBar {
   private lastDraw = 0;
+  private lastLogLine = 0;
   private lastProgress: BatchProgress | null = null;
 
-  constructor(private readonly stream: NodeJS.WriteStream) {}
+  constructor(
+    private readonly stream: NodeJS.WriteStream,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   phaseStart(phase: string, epochs: number): void {
     this.stream.write(`Phase ${phase}: ${epochs} epoch${epochs === 1 ? "" : "s"}\n`);
   }
 
   batch(progress: BatchProgress): void {
-    if (progress.batch === 1) this.stream.write(`Epoch ${progress.epoch}/${progress.epochs}\n`);
+    const now = this.now();
+    if (progress.batch === 1) {
+      this.stream.write(`Epoch ${progress.epoch}/${progress.epochs}\n`);
+      this.lastLogLine = now;
+    }
     this.lastProgress = progress;
-    if (!this.stream.isTTY) return;
-    const now = Date.now();
-    if (progress.batch < progress.batches && now - this.lastDraw < 100) return;
-    this.lastDraw = now;
-
     const remaining =
       (progress.elapsedSeconds / progress.batch) * (progress.batches - progress.batch);
     const line = `${bar(progress)} - ETA ${formatSeconds(remaining)} - loss: ${progress.loss.toFixed(4)} - acc: ${progress.accuracy.toFixed(4)}`;
+
+    if (!this.stream.isTTY) {
+      if (progress.batch < progress.batches && now - this.lastLogLine >= LOG_INTERVAL_MS) {
+        this.lastLogLine = now;
+        this.stream.write(`${line}\n`);
+      }
+      return;
+    }
+    if (progress.batch < progress.batches && now - this.lastDraw < 100) return;
+    this.lastDraw = now;
     this.stream.write(`\r${line}\u001b[K`);
   }
 
