@@ -15,8 +15,8 @@ export interface DownloadProgress {
  * Downloads the file from the first mirror that responds into `target`, through a temporary file renamed into
  * place at the end, so an interrupted download never leaves a truncated file under the real name.
  */
-// NOTE: this path has never run against the real mirrors, because it was written without internet
-// access. A failure surfaces as an error that names each URL tried.
+// NOTE: tests run this against a mirror on 127.0.0.1 only, so the public mirrors' URLs are
+// untested here. A failure surfaces as an error that names each URL tried.
 export async function downloadFile(
   fileName: string,
   mirrors: string[],

@@ -13,9 +13,12 @@ export interface IdxArray {
 export class DatasetFileError extends Error {
   constructor(
     readonly file: string,
-    message: string,
+    /** The problem found in the file. */
+    readonly problem: string,
+    /** The step that fixes the problem. */
+    readonly fix: string,
   ) {
-    super(message);
+    super(`${problem} ${fix}`);
     this.name = "DatasetFileError";
   }
 }
@@ -28,7 +31,8 @@ export function decompressIfGzip(bytes: Uint8Array, file: string): Uint8Array {
   } catch (error) {
     throw new DatasetFileError(
       file,
-      `${file} is not a valid gzip file (${(error as Error).message}); it is probably truncated or corrupt. Delete it and download it again.`,
+      `${file} is not a valid gzip file (${(error as Error).message}); it is probably truncated or corrupt.`,
+      "Delete it and download it again.",
     );
   }
 }
@@ -41,7 +45,8 @@ export function parseIdx(bytes: Uint8Array, file: string): IdxArray {
   if (bytes.length < 4) {
     throw new DatasetFileError(
       file,
-      `${file} has ${bytes.length} bytes, too few for an IDX header; it is truncated. Delete it and download it again.`,
+      `${file} has ${bytes.length} bytes, too few for an IDX header; it is truncated.`,
+      "Delete it and download it again.",
     );
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -57,7 +62,8 @@ export function parseIdx(bytes: Uint8Array, file: string): IdxArray {
     const magic = view.getUint32(0).toString(16).padStart(8, "0");
     throw new DatasetFileError(
       file,
-      `${file} is not an IDX file of unsigned bytes: its magic number is 0x${magic}, expected 0x00000801 to 0x00000804. Check that the path points at the MNIST-format file.`,
+      `${file} is not an IDX file of unsigned bytes: its magic number is 0x${magic}, expected 0x00000801 to 0x00000804.`,
+      "Check that the path points at the MNIST-format file.",
     );
   }
 
@@ -65,7 +71,8 @@ export function parseIdx(bytes: Uint8Array, file: string): IdxArray {
   if (bytes.length < headerBytes) {
     throw new DatasetFileError(
       file,
-      `${file} ends inside its IDX header; it is truncated. Delete it and download it again.`,
+      `${file} ends inside its IDX header; it is truncated.`,
+      "Delete it and download it again.",
     );
   }
   const shape: number[] = [];
@@ -76,7 +83,8 @@ export function parseIdx(bytes: Uint8Array, file: string): IdxArray {
     const problem = bytes.length < expectedBytes ? "truncated" : "longer than its header declares";
     throw new DatasetFileError(
       file,
-      `${file} has ${bytes.length} bytes but its header [${shape.join(", ")}] needs ${expectedBytes}; the file is ${problem}. Delete it and download it again.`,
+      `${file} has ${bytes.length} bytes but its header [${shape.join(", ")}] needs ${expectedBytes}; the file is ${problem}.`,
+      "Delete it and download it again.",
     );
   }
   return { shape, data: bytes.subarray(headerBytes) };

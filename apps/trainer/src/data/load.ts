@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import type { Dataset } from "@convnet/shared";
@@ -30,6 +30,8 @@ export interface LoadMnistOptions {
   trainLimit?: number;
   testLimit?: number;
   onDownloadProgress?: (progress: DownloadProgress) => void;
+  /** Base URLs to download from, in order. Default: the dataset's mirrors variable, else its public mirrors. */
+  mirrors?: string[];
 }
 
 export interface MnistData {
@@ -53,7 +55,7 @@ interface DataLocation {
  */
 export async function loadMnist(options: LoadMnistOptions): Promise<MnistData> {
   const location = locateData(options);
-  const [train, test] = await Promise.all(
+  const [train, test] = await allSettledOrThrow(
     (["train", "test"] as const).map((split) =>
       loadSplit(
         options,
@@ -66,6 +68,17 @@ export async function loadMnist(options: LoadMnistOptions): Promise<MnistData> {
   if (train === undefined || test === undefined)
     throw new Error("unreachable: two splits requested");
   return { dataset: options.dataset, dir: location.dir, train, test };
+}
+
+/**
+ * Waits for every promise, then throws the first rejection. Unlike Promise.all, no download or
+ * file write is still running in the background when the caller sees the error.
+ */
+async function allSettledOrThrow<T>(promises: Promise<T>[]): Promise<T[]> {
+  const results = await Promise.allSettled(promises);
+  const failure = results.find((result) => result.status === "rejected");
+  if (failure !== undefined) throw failure.reason;
+  return results.map((result) => (result as PromiseFulfilledResult<T>).value);
 }
 
 function locateData(options: LoadMnistOptions): DataLocation {
@@ -100,10 +113,10 @@ async function loadSplit(
   limit: number | undefined,
 ): Promise<LabeledImages> {
   const specs = DATASET_SOURCES[options.dataset].files[split];
-  const [imageBytes, labelBytes] = await Promise.all([
+  const [imageBytes, labelBytes] = (await allSettledOrThrow([
     readVerifiedFile(options, location, specs.images),
     readVerifiedFile(options, location, specs.labels),
-  ]);
+  ])) as [Uint8Array, Uint8Array];
 
   const count = Math.min(limit ?? specs.images.count, specs.images.count);
   const labels = labelBytes.slice(0, count);
@@ -118,7 +131,27 @@ async function readVerifiedFile(
   location: DataLocation,
   spec: IdxFileSpec,
 ): Promise<Uint8Array> {
-  const path = await findOrDownload(options, location, spec);
+  const { path, downloaded } = await findOrDownload(options, location, spec);
+  try {
+    return await verifyFile(options, spec, path);
+  } catch (error) {
+    if (!downloaded || !(error instanceof DatasetFileError)) throw error;
+    // A bad download would otherwise be found again next time and never be replaced.
+    await rm(path, { force: true });
+    const source = DATASET_SOURCES[options.dataset];
+    throw new DatasetFileError(
+      path,
+      `${error.problem} The file was just downloaded, so it was deleted.`,
+      `Run again to download it once more; if it fails again, set ${source.mirrorsEnvVar} to a mirror with the original files or put a good copy in ${location.dir}.`,
+    );
+  }
+}
+
+async function verifyFile(
+  options: LoadMnistOptions,
+  spec: IdxFileSpec,
+  path: string,
+): Promise<Uint8Array> {
   const bytes = decompressIfGzip(await readFile(path), path);
   const idx = parseIdx(bytes, path);
 
@@ -127,7 +160,8 @@ async function readVerifiedFile(
   if (idx.shape.join("x") !== expectedShape.join("x")) {
     throw new DatasetFileError(
       path,
-      `${path} contains an array of shape [${idx.shape.join(", ")}], expected [${expectedShape.join(", ")}] for ${options.dataset} ${spec.kind}. Check that the file is the one its name says.`,
+      `${path} contains an array of shape [${idx.shape.join(", ")}], expected [${expectedShape.join(", ")}] for ${options.dataset} ${spec.kind}.`,
+      "Check that the file is the one its name says.",
     );
   }
   if (spec.md5 !== null) {
@@ -135,7 +169,8 @@ async function readVerifiedFile(
     if (md5 !== spec.md5) {
       throw new DatasetFileError(
         path,
-        `${path} is corrupt: the md5 of its decompressed bytes is ${md5}, expected ${spec.md5}. Delete it and download it again.`,
+        `${path} is corrupt: the md5 of its decompressed bytes is ${md5}, expected ${spec.md5}.`,
+        "Delete it and download it again.",
       );
     }
   }
@@ -144,7 +179,8 @@ async function readVerifiedFile(
     if (invalid >= 0) {
       throw new DatasetFileError(
         path,
-        `${path} has label ${idx.data[invalid]} at index ${invalid}, expected 0 to 9. Delete it and download it again.`,
+        `${path} has label ${idx.data[invalid]} at index ${invalid}, expected 0 to 9.`,
+        "Delete it and download it again.",
       );
     }
   }
@@ -155,26 +191,33 @@ async function findOrDownload(
   options: LoadMnistOptions,
   location: DataLocation,
   spec: IdxFileSpec,
-): Promise<string> {
+): Promise<{ path: string; downloaded: boolean }> {
   const gzipped = join(location.dir, spec.name);
   const raw = join(location.dir, stripGz(spec.name));
-  if (existsSync(gzipped)) return gzipped;
-  if (existsSync(raw)) return raw;
+  if (existsSync(gzipped)) return { path: gzipped, downloaded: false };
+  if (existsSync(raw)) return { path: raw, downloaded: false };
 
   if (!location.mayDownload) {
     const envVar = DATASET_SOURCES[options.dataset].envVar;
     throw new DatasetFileError(
       gzipped,
-      `${spec.name} (or ${stripGz(spec.name)}) is missing from ${location.dir}, the folder given by ${location.origin}. Put the four ${options.dataset} IDX files there, or unset --data-dir and ${envVar} to download them into the cache folder.`,
+      `${spec.name} (or ${stripGz(spec.name)}) is missing from ${location.dir}, the folder given by ${location.origin}.`,
+      `Put the four ${options.dataset} IDX files there, or unset --data-dir and ${envVar} to download them into the cache folder.`,
     );
   }
-  await downloadFile(
-    spec.name,
-    DATASET_SOURCES[options.dataset].mirrors,
-    gzipped,
-    options.onDownloadProgress,
-  );
-  return gzipped;
+  await downloadFile(spec.name, mirrorsFor(options), gzipped, options.onDownloadProgress);
+  return { path: gzipped, downloaded: true };
+}
+
+function mirrorsFor(options: LoadMnistOptions): string[] {
+  const source = DATASET_SOURCES[options.dataset];
+  const fromEnv = (process.env[source.mirrorsEnvVar] ?? "")
+    .split(",")
+    .map((mirror) => mirror.trim())
+    .filter((mirror) => mirror !== "");
+  const mirrors = options.mirrors ?? (fromEnv.length > 0 ? fromEnv : source.mirrors);
+  // A base URL without a trailing slash would lose its last path segment when resolved.
+  return mirrors.map((mirror) => (mirror.endsWith("/") ? mirror : `${mirror}/`));
 }
 
 function stripGz(name: string): string {

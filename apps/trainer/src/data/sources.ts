@@ -16,6 +16,9 @@ export interface DatasetSource {
   envVar: string;
   /** Folders a system package installs the files into, searched after the variable. */
   systemDirs: string[];
+  /** Environment variable with comma-separated mirror URLs that replace `mirrors`. */
+  mirrorsEnvVar: string;
+  /** Base URLs the files are downloaded from, tried in order. */
   mirrors: string[];
   files: Record<SplitName, { images: IdxFileSpec; labels: IdxFileSpec }>;
 }
@@ -59,6 +62,7 @@ export const DATASET_SOURCES: Record<Dataset, DatasetSource> = {
   mnist: {
     envVar: "MNIST_DIR",
     systemDirs: [],
+    mirrorsEnvVar: "MNIST_MIRRORS",
     mirrors: [
       "https://storage.googleapis.com/cvdf-datasets/mnist/",
       "https://ossci-datasets.s3.amazonaws.com/mnist/",
@@ -74,9 +78,15 @@ export const DATASET_SOURCES: Record<Dataset, DatasetSource> = {
     envVar: "FASHION_MNIST_DIR",
     // Debian's dataset-fashion-mnist package.
     systemDirs: ["/usr/share/datasets/fashion-mnist"],
+    mirrorsEnvVar: "FASHION_MNIST_MIRRORS",
     mirrors: ["http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"],
-    // NOTE: no md5 of the decompressed Fashion-MNIST files was at hand, so those files are
-    // checked by their IDX header and size only.
-    files: idxFiles({ trainImages: null, trainLabels: null, testImages: null, testLabels: null }),
+    // Debian recompresses the files, so their .gz bytes differ from the upstream ones while the
+    // decompressed bytes, which these hashes cover, are the same.
+    files: idxFiles({
+      trainImages: "f4a8712d7a061bf5bd6d2ca38dc4d50a",
+      trainLabels: "9018921c3c673c538a1fc5bad174d6f9",
+      testImages: "8181f5470baa50b63fa0f6fddb340f0a",
+      testLabels: "15d484375f8d13e6eb1aabb0c3f46965",
+    }),
   },
 };
