@@ -56,6 +56,31 @@ async function runPastFirstEpoch(sweepId: string) {
   return rows[0];
 }
 
+/** Downloads a run's final model and returns the bytes of the weights whose names start with `prefix`. */
+async function layerBytes(runId: string, prefix: string): Promise<Buffer> {
+  const origin = new URL(stack.apiUrl).origin;
+  const download = async (path: string) => {
+    const artifact = await stack.prisma.artifact.findFirstOrThrow({ where: { runId, path } });
+    const response = await fetch(`${origin}/artifacts/${artifact.id}`, {
+      headers: { authorization: `Bearer ${stack.tokens.viewer}` },
+    });
+    return Buffer.from(await response.arrayBuffer());
+  };
+  const modelJson = JSON.parse((await download("model/model.json")).toString("utf8")) as {
+    weightsManifest: { weights: { name: string; shape: number[] }[] }[];
+  };
+  const weights = await download("model/weights.bin");
+  // Frozen layers' weights are saved after the trainable ones, so offsets come from the manifest.
+  const parts: Buffer[] = [];
+  let offset = 0;
+  for (const spec of modelJson.weightsManifest.flatMap((group) => group.weights)) {
+    const bytes = spec.shape.reduce((product, extent) => product * extent, 1) * 4;
+    if (spec.name.startsWith(prefix)) parts.push(weights.subarray(offset, offset + bytes));
+    offset += bytes;
+  }
+  return Buffer.concat(parts);
+}
+
 describe("a sweep served by two workers", () => {
   test(
     "finishes every run although one worker is killed mid-run",
@@ -157,6 +182,61 @@ describe("a sweep served by two workers", () => {
     }
     const anonymous = await fetch(`${origin}/artifacts/${models[0]?.id}`);
     expect(anonymous.status).toBe(401);
+  });
+
+  test("a run starts from another run's model", async () => {
+    const quick = PRESETS.quick;
+    if (!quick) throw new Error("The quick preset is missing from PRESETS.");
+    const base = await stack.prisma.run.findFirstOrThrow({ where: { status: "succeeded" } });
+    const createRun = (name: string, baseModel: string) => {
+      const config = {
+        ...quick,
+        epochs: 1,
+        finetuneEpochs: 0,
+        trainLimit: 2000,
+        testLimit: 500,
+        baseModel,
+        freezeLayers: 3,
+      };
+      return stack.prisma.run.create({
+        data: {
+          name,
+          hyperparameters: {},
+          config,
+          architecture: config.architecture,
+          dataset: config.dataset,
+          seed: config.seed,
+          totalSteps: config.epochs,
+        },
+      });
+    };
+    const transfer = await createRun("transfer", `run:${base.id}`);
+    const missing = await createRun("missing-base", "run:00000000-0000-4000-8000-000000000000");
+
+    const finished = await waitFor(
+      "both transfer runs to finish",
+      async () => {
+        const rows = await stack.prisma.run.findMany({
+          where: { id: { in: [transfer.id, missing.id] }, status: { in: ["succeeded", "failed"] } },
+        });
+        return rows.length === 2 ? rows : undefined;
+      },
+      SWEEP_TIMEOUT_MS,
+    );
+    const transferRow = finished.find((run) => run.id === transfer.id);
+    const missingRow = finished.find((run) => run.id === missing.id);
+
+    expect(transferRow?.status).toBe("succeeded");
+    expect(transferRow?.testAccuracy).toBeGreaterThan(0.8);
+    const conv1 = await Promise.all(
+      [base.id, transfer.id].map((runId) => layerBytes(runId, "conv1/")),
+    );
+    expect(conv1[0]?.length).toBe((3 * 3 * 1 * 32 + 32) * 4);
+    expect(conv1[1]?.equals(conv1[0] as Buffer)).toBe(true);
+
+    expect(missingRow?.status).toBe("failed");
+    expect(missingRow?.attempt).toBe(1);
+    expect(missingRow?.error).toContain("no run has that id");
   });
 
   test("a stopped worker hands its run back", async () => {

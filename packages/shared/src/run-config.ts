@@ -3,6 +3,7 @@ import { z } from "zod";
 /** Upper bound on epochs per phase: past it a typo (1000 for 10) would hold a trainer for days. */
 export const MAX_EPOCHS = 200;
 export const MAX_BATCH_SIZE = 4096;
+export const MAX_FROZEN_LAYERS = 1000;
 
 export const ARCHITECTURES = ["seed-cnn", "vgg-bn", "resnet-small"] as const;
 export type Architecture = (typeof ARCHITECTURES)[number];
@@ -44,6 +45,14 @@ export const runConfigSchema = z
     zoom: z.number().min(0).max(1),
     dropout: z.number().min(0).max(0.9),
     earlyStoppingPatience: z.number().int().min(0).max(MAX_EPOCHS),
+    /**
+     * Saved model whose weights start the run, matched to the architecture's layers by name: a
+     * folder with model.json for the CLI, or "run:<id>" or "model:<name>[@<alias or version>]"
+     * for a worker of the API.
+     */
+    baseModel: z.string().min(1).max(1000).optional(),
+    /** Leading layers that keep the base model's weights for the whole run. */
+    freezeLayers: z.number().int().min(0).max(MAX_FROZEN_LAYERS).optional(),
   })
   .strict();
 
@@ -82,8 +91,8 @@ export const PRESETS: Record<string, RunConfig> = {
     ...SEED_RECIPE,
     architecture: "vgg-bn",
     dropout: 0.25,
-    epochs: 15,
-    finetuneEpochs: 15,
+    epochs: 8,
+    finetuneEpochs: 6,
     finetuneLearningRate: 3e-4,
     zoom: 0.1,
   },

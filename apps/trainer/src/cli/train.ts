@@ -27,9 +27,13 @@ Options:
 Configuration fields (see packages/shared/src/run-config.ts): architecture (${ARCHITECTURES.join(", ")}),
 dataset, seed, trainLimit, testLimit, validationSplit, batchSize, optimizer, learningRate, epochs and
 finetuneEpochs (at most ${MAX_EPOCHS} each), finetuneLearningRate, rotation (degrees, 0-180), widthShift,
-heightShift, zoom, dropout, earlyStoppingPatience.
+heightShift, zoom, dropout, earlyStoppingPatience, baseModel (a folder with model.json whose weights
+start the run, matched to layers by name) and freezeLayers (leading layers kept at the base weights).
 
-Example: npm run train -- --config quick --set epochs=3 --checkpoint-dir data/checkpoints/quick
+Examples:
+  npm run train -- --config quick --set epochs=3 --checkpoint-dir data/checkpoints/quick
+  npm run train -- --config quick --save-model data/models/mnist
+  npm run train -- --config quick --set dataset=fashion-mnist --set baseModel=data/models/mnist --set freezeLayers=3
 `;
 
 class UsageError extends Error {}

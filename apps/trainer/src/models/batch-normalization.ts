@@ -47,6 +47,10 @@ export class BatchNormalization extends StockBatchNormalization {
   static override className = "BatchNormalization";
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor {
+    // A frozen layer normalises with its moving statistics and leaves them unchanged, as in Keras.
+    if (!this.trainable && kwargs.training === true) {
+      return super.call(inputs, { ...kwargs, training: false }) as tf.Tensor;
+    }
     const input = Array.isArray(inputs) ? inputs[0] : inputs;
     const state = this as unknown as BatchNormalizationState;
     const { gamma, beta } = state;

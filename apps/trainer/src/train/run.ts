@@ -14,6 +14,7 @@ import {
 } from "../checkpoint/state";
 import { type LabeledImages, loadMnist, splitValidation } from "../data";
 import { buildModel } from "../models";
+import { applyBaseModel, freezeLayers, readModelFolder } from "./base-model";
 import { canonicalConfig, checkRunConfig, createOptimizer } from "./config";
 import { type PhasePlan, trainEpoch } from "./epoch";
 import { confusionMatrix, evaluate, misclassifications } from "./evaluate";
@@ -32,28 +33,33 @@ export async function trainRun(input: RunConfig, options: TrainOptions = {}): Pr
   options.signal?.throwIfAborted();
 
   const backend = await selectBackend(options.backend, { logger });
-  const data = await loadMnist({
-    dataset: config.dataset,
-    dataDir: options.dataDir,
-    trainLimit: config.trainLimit,
-    testLimit: config.testLimit,
-    onDownloadProgress: options.onDownloadProgress,
-  });
-  const { train, validation } = splitValidation(data.train, config.validationSplit);
-  logger.info(
-    {
-      backend: backend.name,
-      dataDir: data.dir,
-      train: train.count,
-      validation: validation?.count ?? 0,
-      test: data.test.count,
-    },
-    "Starting the run.",
-  );
-
   const model = buildModel(config);
   try {
+    // Before the data loads, so that a bad layer count or base model is reported first.
+    freezeLayers(model, config);
     const checkpoint = (await options.store?.latest()) ?? null;
+    if (checkpoint === null) {
+      await applyBaseModel(model, config, options.loadBaseModel ?? readModelFolder, logger);
+    }
+    const data = await loadMnist({
+      dataset: config.dataset,
+      dataDir: options.dataDir,
+      trainLimit: config.trainLimit,
+      testLimit: config.testLimit,
+      onDownloadProgress: options.onDownloadProgress,
+    });
+    const { train, validation } = splitValidation(data.train, config.validationSplit);
+    logger.info(
+      {
+        backend: backend.name,
+        dataDir: data.dir,
+        train: train.count,
+        validation: validation?.count ?? 0,
+        test: data.test.count,
+      },
+      "Starting the run.",
+    );
+
     let state =
       checkpoint === null
         ? initialState(config)

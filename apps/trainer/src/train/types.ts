@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import type { BackendInfo, BackendPreference } from "../backend";
 import type { CheckpointStore } from "../checkpoint";
 import type { DownloadProgress } from "../data";
+import type { BaseModelLoader } from "./base-model";
 
 /** Metrics of one finished epoch, in the names Keras uses. */
 export interface EpochReport {
@@ -45,6 +46,8 @@ export interface TrainOptions {
   onPhaseStart?(phase: Phase, epochs: number): void;
   onBatch?(progress: BatchProgress): void;
   onDownloadProgress?(progress: DownloadProgress): void;
+  /** Resolves the configuration's baseModel; default: read it as a local folder. */
+  loadBaseModel?: BaseModelLoader;
 }
 
 export interface Misclassification {

@@ -50,3 +50,11 @@ export const FINISH_RUN = `mutation FinishRun($runId: ID!, $attempt: Int!, $resu
 export const FAIL_RUN = `mutation FailRun($runId: ID!, $attempt: Int!, $error: String!, $retryable: Boolean) {
   failRun(runId: $runId, attempt: $attempt, error: $error, retryable: $retryable) { id status }
 }`;
+
+export const RUN_MODEL_FILES = `query RunModelFiles($id: ID!) {
+  run(id: $id) { id status modelFiles { id path } }
+}`;
+
+export const MODEL_VERSIONS = `query ModelVersions($name: String!) {
+  model(name: $name) { name versions { version aliases run { id modelFiles { id path } } } }
+}`;

@@ -4,6 +4,7 @@ import { type Logger, type Phase, validateRunConfig } from "@convnet/shared";
 import { type Checkpoint, DirectoryCheckpointStore } from "../checkpoint";
 import { type EpochReport, InvalidRunConfigError, type RunResult, trainRun } from "../train";
 import { type ApiClient, ApiError, LogLimiter, type RetryPolicy } from "./api-client";
+import { apiBaseModelLoader } from "./base-model";
 import {
   type ClaimedRunData,
   FAIL_RUN,
@@ -225,6 +226,7 @@ export async function runClaimedRun(
         dataDir: context.dataDir,
         store,
         signal: controller.signal,
+        loadBaseModel: apiBaseModelLoader(api, controller.signal),
         logger: log,
         onEpoch: (report) => {
           Object.assign(progress, { phase: report.phase, epoch: report.epoch, step: report.step });

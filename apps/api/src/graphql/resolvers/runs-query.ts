@@ -68,6 +68,17 @@ export class RunQueryResolver {
     return (await context.loaders.checkpoints(run.id)) ?? [];
   }
 
+  @FieldResolver(() => [Artifact], {
+    description:
+      "The final model in the tfjs layers format (model/model.json, model/weights.bin); empty until the run succeeds",
+  })
+  async modelFiles(@Root() run: db.Run, @Ctx() context: ApiContext) {
+    return context.prisma.artifact.findMany({
+      where: { runId: run.id, kind: "model" },
+      orderBy: { path: "asc" },
+    });
+  }
+
   @FieldResolver(() => JSONScalar, {
     nullable: true,
     description: 'The latest value of each metric key, e.g. {"val_accuracy": 0.98}',
