@@ -12,6 +12,13 @@ const LAUNCH_SWEEP = `mutation Launch($spec: SweepSpec!) {
   launchSweep(spec: $spec) { id status runCounts { total } }
 }`;
 
+const REGISTER_MODEL = `mutation Register($name: String, $runId: ID!) {
+  registerModelVersion(name: $name, runId: $runId) { id version }
+}`;
+const PROMOTE = `mutation Promote($alias: String!, $versionId: ID!) {
+  promote(alias: $alias, versionId: $versionId) { alias }
+}`;
+
 let stack: Stack;
 
 beforeAll(async () => {
@@ -184,7 +191,7 @@ describe("a sweep served by two workers", () => {
     expect(anonymous.status).toBe(401);
   });
 
-  test("a run starts from another run's model", async () => {
+  test("runs start from another run's model", async () => {
     const quick = PRESETS.quick;
     if (!quick) throw new Error("The quick preset is missing from PRESETS.");
     const base = await stack.prisma.run.findFirstOrThrow({ where: { status: "succeeded" } });
@@ -210,29 +217,43 @@ describe("a sweep served by two workers", () => {
         },
       });
     };
+    const { registerModelVersion } = await graphql<{
+      registerModelVersion: { id: string; version: number };
+    }>(stack.apiUrl, stack.tokens.editor, REGISTER_MODEL, { name: "digits", runId: base.id });
+    await graphql(stack.apiUrl, stack.tokens.editor, PROMOTE, {
+      alias: "production",
+      versionId: registerModelVersion.id,
+    });
     const transfer = await createRun("transfer", `run:${base.id}`);
+    const fromModel = await createRun("from-model", "model:digits@production");
     const missing = await createRun("missing-base", "run:00000000-0000-4000-8000-000000000000");
 
     const finished = await waitFor(
       "both transfer runs to finish",
       async () => {
         const rows = await stack.prisma.run.findMany({
-          where: { id: { in: [transfer.id, missing.id] }, status: { in: ["succeeded", "failed"] } },
+          where: {
+            id: { in: [transfer.id, fromModel.id, missing.id] },
+            status: { in: ["succeeded", "failed"] },
+          },
         });
-        return rows.length === 2 ? rows : undefined;
+        return rows.length === 3 ? rows : undefined;
       },
       SWEEP_TIMEOUT_MS,
     );
     const transferRow = finished.find((run) => run.id === transfer.id);
     const missingRow = finished.find((run) => run.id === missing.id);
+    const fromModelRow = finished.find((run) => run.id === fromModel.id);
 
     expect(transferRow?.status).toBe("succeeded");
     expect(transferRow?.testAccuracy).toBeGreaterThan(0.8);
+    expect(fromModelRow?.status).toBe("succeeded");
     const conv1 = await Promise.all(
-      [base.id, transfer.id].map((runId) => layerBytes(runId, "conv1/")),
+      [base.id, transfer.id, fromModel.id].map((runId) => layerBytes(runId, "conv1/")),
     );
     expect(conv1[0]?.length).toBe((3 * 3 * 1 * 32 + 32) * 4);
     expect(conv1[1]?.equals(conv1[0] as Buffer)).toBe(true);
+    expect(conv1[2]?.equals(conv1[0] as Buffer)).toBe(true);
 
     expect(missingRow?.status).toBe("failed");
     expect(missingRow?.attempt).toBe(1);
