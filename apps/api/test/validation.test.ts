@@ -78,6 +78,22 @@ describe("launchSweep validation", () => {
       "searchSpace.dropout.min",
     ],
     ["grid larger than the budget", { runBudget: 3 }, "runBudget"],
+    [
+      "frozen layers without a base",
+      { baseConfig: { freezeLayers: 2 } },
+      "baseConfig.freezeLayers",
+    ],
+    ["base model as a path", { baseConfig: { baseModel: "/tmp/model" } }, "baseConfig.baseModel"],
+    [
+      "base model of an unknown run",
+      { baseConfig: { baseModel: "run:00000000-0000-4000-8000-000000000000" } },
+      "baseConfig.baseModel",
+    ],
+    [
+      "unregistered base model",
+      { searchSpace: { baseModel: { values: ["model:nothing"] } }, runBudget: 1 },
+      "searchSpace.baseModel",
+    ],
   ];
 
   for (const [name, overrides, field] of cases) {

@@ -105,7 +105,21 @@ export function validateRunConfig(
   input: unknown,
 ): { ok: true; config: RunConfig } | { ok: false; issues: ConfigIssue[] } {
   const parsed = runConfigSchema.safeParse(input);
-  if (parsed.success) return { ok: true, config: parsed.data };
+  if (parsed.success) {
+    const config = parsed.data;
+    if ((config.freezeLayers ?? 0) > 0 && config.baseModel === undefined) {
+      return {
+        ok: false,
+        issues: [
+          {
+            field: "freezeLayers",
+            message: `freezeLayers ${config.freezeLayers} needs a baseModel to take the frozen weights from; set baseModel or use 0`,
+          },
+        ],
+      };
+    }
+    return { ok: true, config };
+  }
   return {
     ok: false,
     issues: parsed.error.issues.map((issue) => ({

@@ -34,12 +34,6 @@ export function checkRunConfig(input: unknown): RunConfig {
       message: `batchSize ${config.batchSize} exceeds the ${fitImages} training images left after the validation split; use at most ${fitImages}`,
     });
   }
-  if ((config.freezeLayers ?? 0) > 0 && config.baseModel === undefined) {
-    issues.push({
-      field: "freezeLayers",
-      message: `freezeLayers ${config.freezeLayers} needs a baseModel to take the frozen weights from; set baseModel or use 0`,
-    });
-  }
   if (issues.length > 0) throw new InvalidRunConfigError(issues);
   return config;
 }

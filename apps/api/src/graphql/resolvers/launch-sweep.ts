@@ -4,6 +4,7 @@ import { publish } from "../../pubsub";
 import { scheduleSweep } from "../../runs/scheduler";
 import type { ApiContext } from "../../server/context";
 import { invalidInput } from "../../server/errors";
+import { checkBaseModels } from "../../sweeps/base-models";
 import { planSweep } from "../../sweeps/search-space";
 import { Sweep, SweepSpec } from "../types";
 
@@ -21,6 +22,13 @@ export class LaunchSweepResolver {
     const planned = planSweep(spec);
     if (!planned.ok) throw invalidInput(planned.errors, "Invalid sweep spec");
     const { plan } = planned;
+    const searchSpace = spec.searchSpace as Record<string, unknown> | null;
+    const baseModelErrors = await checkBaseModels(
+      context.prisma,
+      plan.runs,
+      searchSpace !== null && typeof searchSpace === "object" && "baseModel" in searchSpace,
+    );
+    if (baseModelErrors.length > 0) throw invalidInput(baseModelErrors, "Invalid sweep spec");
 
     const sweep = await context.prisma.$transaction(async (tx) => {
       const created = await tx.sweep.create({

@@ -6,7 +6,7 @@ import type { ApiContext } from "../../server/context";
 import { JSONScalar, Run, Worker } from "../types";
 
 export interface HyperparameterDescription {
-  type: "integer" | "number" | "enum";
+  type: "integer" | "number" | "enum" | "string";
   min?: number;
   max?: number;
   /** True when the bound itself is not allowed (learningRate > 0). */
@@ -30,7 +30,7 @@ export function describeHyperparameters(): Record<string, HyperparameterDescript
     const exclusiveMinimum = property.exclusiveMinimum;
     const minimum = typeof exclusiveMinimum === "number" ? exclusiveMinimum : property.minimum;
     described[name] = {
-      type: values ? "enum" : property.type === "integer" ? "integer" : "number",
+      type: hyperparameterType(property, values),
       ...(typeof minimum === "number" ? { min: minimum } : {}),
       ...(typeof property.maximum === "number" ? { max: property.maximum } : {}),
       ...(typeof exclusiveMinimum === "number" ? { exclusiveMin: true } : {}),
@@ -40,6 +40,15 @@ export function describeHyperparameters(): Record<string, HyperparameterDescript
     };
   }
   return described;
+}
+
+function hyperparameterType(
+  property: Record<string, unknown>,
+  values: string[] | undefined,
+): HyperparameterDescription["type"] {
+  if (values) return "enum";
+  if (property.type === "integer") return "integer";
+  return property.type === "string" ? "string" : "number";
 }
 
 @Resolver(() => Worker)
