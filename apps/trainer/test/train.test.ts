@@ -132,12 +132,19 @@ describe("trainRun", () => {
     ]);
   });
 
-  test.each(["adam", "sgd", "rmsprop"] as const)(
-    "resume at the phase change is exact with %s",
-    async (optimizer) => {
+  test.each([
+    ["adam", "same"],
+    ["sgd", "same"],
+    ["rmsprop", "same"],
+    ["adam", "sgd"],
+  ] as const)(
+    "resume at the phase change is exact with %s then %s",
+    async (optimizer, finetune) => {
+      const finetuneOptimizer = finetune === "same" ? undefined : finetune;
       const config: RunConfig = {
         ...QUICK,
         optimizer,
+        ...(finetuneOptimizer === undefined ? {} : { finetuneOptimizer }),
         learningRate: optimizer === "sgd" ? 0.05 : 1e-3,
         finetuneLearningRate: optimizer === "sgd" ? 0.01 : 3e-4,
         trainLimit: 300,
@@ -148,7 +155,10 @@ describe("trainRun", () => {
       };
       const uninterrupted = await trainRun(config, { dataDir: MNIST_DIR, logger });
 
-      const store = new DirectoryCheckpointStore(join(scratch, `phase-change-${optimizer}`), 2);
+      const store = new DirectoryCheckpointStore(
+        join(scratch, `phase-change-${optimizer}-${finetune}`),
+        2,
+      );
       const controller = new AbortController();
       const interrupted = trainRun(config, {
         dataDir: MNIST_DIR,
@@ -166,6 +176,15 @@ describe("trainRun", () => {
       expect(Buffer.from(resumed.model["weights.bin"] ?? [])).toEqual(
         Buffer.from(uninterrupted.model["weights.bin"] ?? []),
       );
+      if (finetuneOptimizer !== undefined) {
+        const sameOptimizer = await trainRun(
+          { ...config, finetuneOptimizer: undefined },
+          { dataDir: MNIST_DIR, logger },
+        );
+        expect(Buffer.from(sameOptimizer.model["weights.bin"] ?? [])).not.toEqual(
+          Buffer.from(uninterrupted.model["weights.bin"] ?? []),
+        );
+      }
     },
   );
 

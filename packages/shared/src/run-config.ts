@@ -39,6 +39,11 @@ export const runConfigSchema = z
     epochs: z.number().int().min(1).max(MAX_EPOCHS),
     finetuneEpochs: z.number().int().min(0).max(MAX_EPOCHS),
     finetuneLearningRate: z.number().gt(0).max(10),
+    /**
+     * Optimizer of the 'finetune' phase. Unset or equal to `optimizer`, fine-tuning continues the
+     * training phase's optimizer state, as Keras does when fit is called again; else it starts fresh.
+     */
+    finetuneOptimizer: z.enum(OPTIMIZERS).optional(),
     rotation: z.number().min(0).max(180),
     widthShift: z.number().min(0).max(1),
     heightShift: z.number().min(0).max(1),

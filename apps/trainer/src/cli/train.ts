@@ -26,7 +26,7 @@ Options:
 
 Configuration fields (see packages/shared/src/run-config.ts): architecture (${ARCHITECTURES.join(", ")}),
 dataset, seed, trainLimit, testLimit, validationSplit, batchSize, optimizer, learningRate, epochs and
-finetuneEpochs (at most ${MAX_EPOCHS} each), finetuneLearningRate, rotation (degrees, 0-180), widthShift,
+finetuneEpochs (at most ${MAX_EPOCHS} each), finetuneLearningRate, finetuneOptimizer (default: optimizer), rotation (degrees, 0-180), widthShift,
 heightShift, zoom, dropout, earlyStoppingPatience, baseModel (a folder with model.json whose weights
 start the run, matched to layers by name) and freezeLayers (leading layers kept at the base weights).
 

@@ -1,4 +1,4 @@
-import type { RunConfig } from "@convnet/shared";
+import type { OptimizerName, RunConfig } from "@convnet/shared";
 import { createRandom, deriveSeed, shuffledIndices } from "@convnet/shared";
 import * as tf from "@tensorflow/tfjs";
 import type { LabeledImages } from "../data";
@@ -12,6 +12,7 @@ export interface PhasePlan {
   /** Position of the phase in the run, mixed into every random seed of the phase. */
   index: number;
   epochs: number;
+  optimizer: OptimizerName;
   learningRate: number;
   augment: boolean;
 }

@@ -1,4 +1,4 @@
-import type { Phase, RunConfig } from "@convnet/shared";
+import type { OptimizerName, Phase, RunConfig } from "@convnet/shared";
 import * as tf from "@tensorflow/tfjs";
 import type { Logger } from "pino";
 import { selectBackend } from "../backend";
@@ -67,7 +67,10 @@ export async function trainRun(input: RunConfig, options: TrainOptions = {}): Pr
     // Fine-tuning continues the training phase's optimizer state (Adam's moments) with its own
     // learning rate, as Keras does when fit is called again on the compiled model. A fresh
     // optimizer there takes full-size first steps and wrecks a trained model for an epoch.
-    let pendingOptimizerState = checkpoint !== null && state.epoch > 0 ? checkpoint.files : null;
+    let pendingOptimizerState: PendingOptimizerState | null =
+      checkpoint !== null && state.epoch > 0
+        ? { files: checkpoint.files, optimizer: phaseOptimizer(config, state.phase) }
+        : null;
 
     for (const plan of phasePlans(config)) {
       if (plan.epochs === 0 || phaseIndex(state.phase) > plan.index) continue;
@@ -76,13 +79,14 @@ export async function trainRun(input: RunConfig, options: TrainOptions = {}): Pr
       }
       if (state.phaseStoppedEarly || state.epoch >= plan.epochs) continue;
 
-      const optimizer = createOptimizer(config.optimizer, plan.learningRate);
+      const optimizer = createOptimizer(plan.optimizer, plan.learningRate);
       try {
         model.compile({ optimizer, loss: "categoricalCrossentropy", metrics: ["accuracy"] });
-        if (pendingOptimizerState !== null) {
-          await restoreOptimizerState(optimizer, pendingOptimizerState);
-          pendingOptimizerState = null;
+        // A different optimizer has no use for the previous one's state, so it starts fresh.
+        if (pendingOptimizerState !== null && pendingOptimizerState.optimizer === plan.optimizer) {
+          await restoreOptimizerState(optimizer, pendingOptimizerState.files);
         }
+        pendingOptimizerState = null;
         options.onPhaseStart?.(plan.phase, plan.epochs);
         state = await runPhase(model, optimizer, plan, state, {
           config,
@@ -91,7 +95,10 @@ export async function trainRun(input: RunConfig, options: TrainOptions = {}): Pr
           options,
           logger,
         });
-        pendingOptimizerState = await encodeOptimizerState(optimizer);
+        pendingOptimizerState = {
+          files: await encodeOptimizerState(optimizer),
+          optimizer: plan.optimizer,
+        };
       } finally {
         optimizer.dispose();
       }
@@ -304,6 +311,7 @@ function phasePlans(config: RunConfig): PhasePlan[] {
       phase: "train",
       index: 0,
       epochs: config.epochs,
+      optimizer: config.optimizer,
       learningRate: config.learningRate,
       augment: false,
     },
@@ -311,10 +319,21 @@ function phasePlans(config: RunConfig): PhasePlan[] {
       phase: "finetune",
       index: 1,
       epochs: config.finetuneEpochs,
+      optimizer: phaseOptimizer(config, "finetune"),
       learningRate: config.finetuneLearningRate,
       augment: true,
     },
   ];
+}
+
+/** Saved optimizer state waiting for the next compile, with the optimizer it belongs to. */
+interface PendingOptimizerState {
+  files: Record<string, Uint8Array>;
+  optimizer: OptimizerName;
+}
+
+function phaseOptimizer(config: RunConfig, phase: Phase): OptimizerName {
+  return phase === "finetune" ? (config.finetuneOptimizer ?? config.optimizer) : config.optimizer;
 }
 
 function phaseIndex(phase: Phase): number {
