@@ -4,6 +4,7 @@ import {
   type BatchNormTrainingAttrs,
   hasBatchNormTrainingKernel,
 } from "../backend/batch-norm/kernels";
+import { stockLayerClass } from "./stock-layer";
 
 type BatchNormalizationArgs = NonNullable<Parameters<typeof tf.layers.batchNormalization>[0]>;
 type StockBatchNormalizationLayer = ReturnType<typeof tf.layers.batchNormalization>;
@@ -24,17 +25,10 @@ interface BatchNormalizationState {
   movingVariance: LayerVariableLike;
 }
 
-const stockEntry = tf.serialization.SerializationMap.getMap().classNameMap.BatchNormalization;
-if (!stockEntry) {
-  throw new Error(
-    "tfjs-layers registered no BatchNormalization class; reinstall @tensorflow/tfjs-layers 4.22.0.",
-  );
-}
-const StockBatchNormalization =
-  stockEntry[0] as unknown as tf.serialization.SerializableConstructor<StockBatchNormalizationLayer> &
-    (new (
-      args?: BatchNormalizationArgs,
-    ) => StockBatchNormalizationLayer);
+const StockBatchNormalization = stockLayerClass<
+  StockBatchNormalizationLayer,
+  BatchNormalizationArgs
+>("BatchNormalization");
 
 /**
  * tfjs-layers' BatchNormalization whose training step runs two kernels, one for the batch

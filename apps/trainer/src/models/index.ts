@@ -1,6 +1,7 @@
 import type { Architecture, RunConfig } from "@convnet/shared";
 import * as tf from "@tensorflow/tfjs";
 import { BatchNormalization } from "./batch-normalization";
+import { Dropout } from "./dropout";
 
 type Initializer = ReturnType<typeof tf.initializers.glorotUniform>;
 
@@ -118,7 +119,7 @@ function buildVggBn(seeds: SeedSequence, dropout: number): tf.Sequential {
     }
     model.add(tf.layers.maxPooling2d({ name: `block${blockIndex + 1}_pool`, poolSize: 2 }));
     model.add(
-      tf.layers.dropout({
+      new Dropout({
         name: `block${blockIndex + 1}_dropout`,
         rate: dropout,
         seed: seeds.take(),
@@ -131,7 +132,7 @@ function buildVggBn(seeds: SeedSequence, dropout: number): tf.Sequential {
   );
   model.add(new BatchNormalization({ name: "dense1_bn" }));
   model.add(tf.layers.activation({ name: "dense1_relu", activation: "relu" }));
-  model.add(tf.layers.dropout({ name: "dense1_dropout", rate: dropout, seed: seeds.take() }));
+  model.add(new Dropout({ name: "dense1_dropout", rate: dropout, seed: seeds.take() }));
   model.add(
     tf.layers.dense({
       name: "logits",
