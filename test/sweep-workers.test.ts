@@ -195,9 +195,10 @@ describe("a sweep served by two workers", () => {
     const quick = PRESETS.quick;
     if (!quick) throw new Error("The quick preset is missing from PRESETS.");
     const base = await stack.prisma.run.findFirstOrThrow({ where: { status: "succeeded" } });
-    const createRun = (name: string, baseModel: string) => {
+    const createRun = (name: string, baseModel: string, dataset = quick.dataset) => {
       const config = {
         ...quick,
+        dataset,
         epochs: 1,
         finetuneEpochs: 0,
         trainLimit: 2000,
@@ -226,6 +227,8 @@ describe("a sweep served by two workers", () => {
     });
     const transfer = await createRun("transfer", `run:${base.id}`);
     const fromModel = await createRun("from-model", "model:digits@production");
+    // The worker has MNIST_DIR set: a Fashion-MNIST run must still read Fashion-MNIST.
+    const fashion = await createRun("fashion", `run:${base.id}`, "fashion-mnist");
     const missing = await createRun("missing-base", "run:00000000-0000-4000-8000-000000000000");
 
     const finished = await waitFor(
@@ -233,11 +236,11 @@ describe("a sweep served by two workers", () => {
       async () => {
         const rows = await stack.prisma.run.findMany({
           where: {
-            id: { in: [transfer.id, fromModel.id, missing.id] },
+            id: { in: [transfer.id, fromModel.id, fashion.id, missing.id] },
             status: { in: ["succeeded", "failed"] },
           },
         });
-        return rows.length === 3 ? rows : undefined;
+        return rows.length === 4 ? rows : undefined;
       },
       SWEEP_TIMEOUT_MS,
     );
@@ -248,6 +251,9 @@ describe("a sweep served by two workers", () => {
     expect(transferRow?.status).toBe("succeeded");
     expect(transferRow?.testAccuracy).toBeGreaterThan(0.8);
     expect(fromModelRow?.status).toBe("succeeded");
+    const fashionRow = finished.find((run) => run.id === fashion.id);
+    expect(fashionRow?.error ?? null).toBeNull();
+    expect(fashionRow?.status).toBe("succeeded");
     const conv1 = await Promise.all(
       [base.id, transfer.id, fromModel.id].map((runId) => layerBytes(runId, "conv1/")),
     );

@@ -22,4 +22,13 @@ describe("loadMnist with Fashion-MNIST", () => {
     for (const value of data.train.images) sum += value;
     expect(sum / data.train.images.length).toBeCloseTo(0.286, 3);
   });
+
+  test("MNIST folder is named as the wrong data set", async () => {
+    const mnistDir = process.env.MNIST_DIR;
+    if (mnistDir === undefined) throw new Error("Set MNIST_DIR to run this test.");
+    const attempt = loadMnist({ dataset: "fashion-mnist", dataDir: mnistDir });
+
+    await expect(attempt).rejects.toThrow(/is the mnist file, not the fashion-mnist one/);
+    await expect(attempt).rejects.toThrow(/Point FASHION_MNIST_DIR or --data-dir/);
+  });
 });

@@ -7,7 +7,7 @@ import type { Dataset } from "@convnet/shared";
 import { IMAGE_SIZE, NUM_CLASSES } from "../models";
 import { type DownloadProgress, downloadFile } from "./download";
 import { DatasetFileError, decompressIfGzip, parseIdx } from "./idx";
-import { DATASET_SOURCES, type IdxFileSpec, type SplitName } from "./sources";
+import { DATASET_SOURCES, type DatasetSource, type IdxFileSpec, type SplitName } from "./sources";
 
 export const PIXELS_PER_IMAGE = IMAGE_SIZE * IMAGE_SIZE;
 
@@ -167,6 +167,14 @@ async function verifyFile(
   if (spec.md5 !== null) {
     const md5 = createHash("md5").update(bytes).digest("hex");
     if (md5 !== spec.md5) {
+      const other = datasetWithMd5(md5);
+      if (other !== null && other !== options.dataset) {
+        throw new DatasetFileError(
+          path,
+          `${path} is the ${other} file, not the ${options.dataset} one.`,
+          `Point ${DATASET_SOURCES[options.dataset].envVar} or --data-dir at a folder with the ${options.dataset} files.`,
+        );
+      }
       throw new DatasetFileError(
         path,
         `${path} is corrupt: the md5 of its decompressed bytes is ${md5}, expected ${spec.md5}.`,
@@ -207,6 +215,16 @@ async function findOrDownload(
   }
   await downloadFile(spec.name, mirrorsFor(options), gzipped, options.onDownloadProgress);
   return { path: gzipped, downloaded: true };
+}
+
+/** Names the data set one of whose files has this md5, so a folder mix-up is not called corruption. */
+function datasetWithMd5(md5: string): Dataset | null {
+  for (const [dataset, source] of Object.entries(DATASET_SOURCES) as [Dataset, DatasetSource][]) {
+    const splits = Object.values(source.files);
+    if (splits.some((files) => files.images.md5 === md5 || files.labels.md5 === md5))
+      return dataset;
+  }
+  return null;
 }
 
 function mirrorsFor(options: LoadMnistOptions): string[] {

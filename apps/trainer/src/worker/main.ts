@@ -80,7 +80,8 @@ async function main(): Promise<void> {
     workerId,
     log: workerLog,
     scratchDir,
-    dataDir: config.MNIST_DIR,
+    // One folder for every data set would hand MNIST files to a Fashion-MNIST run.
+    dataDirs: { mnist: config.MNIST_DIR, "fashion-mnist": config.FASHION_MNIST_DIR },
     heartbeatIntervalMs: heartbeatIntervalMs(config.HEARTBEAT_TIMEOUT_SECONDS),
     shutdown,
   };

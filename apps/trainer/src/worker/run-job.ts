@@ -1,6 +1,6 @@
 import { rm } from "node:fs/promises";
 import path from "node:path";
-import { type Logger, type Phase, validateRunConfig } from "@convnet/shared";
+import { type Dataset, type Logger, type Phase, validateRunConfig } from "@convnet/shared";
 import { type Checkpoint, DirectoryCheckpointStore } from "../checkpoint";
 import { type EpochReport, InvalidRunConfigError, type RunResult, trainRun } from "../train";
 import { type ApiClient, ApiError, LogLimiter, type RetryPolicy } from "./api-client";
@@ -27,7 +27,8 @@ export interface WorkerContext {
   log: Logger;
   /** Folder for local checkpoint copies; each run gets a subfolder, removed when it ends. */
   scratchDir: string;
-  dataDir?: string;
+  /** Local copy of each data set, where the worker's configuration names one. */
+  dataDirs: Partial<Record<Dataset, string>>;
   heartbeatIntervalMs: number;
   /** Aborts when the worker is asked to stop (SIGINT, SIGTERM, parent gone). */
   shutdown: AbortSignal;
@@ -223,7 +224,7 @@ export async function runClaimedRun(
     let result: RunResult;
     try {
       result = await trainRun(checked.config, {
-        dataDir: context.dataDir,
+        dataDir: context.dataDirs[checked.config.dataset],
         store,
         signal: controller.signal,
         loadBaseModel: apiBaseModelLoader(api, controller.signal),
