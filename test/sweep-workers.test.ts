@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import { PRESETS } from "@convnet/shared";
+import { PRESETS, type RunConfig } from "@convnet/shared";
 import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
 import { graphql, type Stack, startStack } from "./support/stack";
 
@@ -61,6 +61,21 @@ async function runPastFirstEpoch(sweepId: string) {
       AND EXISTS (SELECT 1 FROM metric_point m WHERE m.run_id = r.id)
     LIMIT 1`;
   return rows[0];
+}
+
+/** Queues a run outside any sweep, straight in the database, for a worker to claim. */
+function createQueuedRun(name: string, config: RunConfig) {
+  return stack.prisma.run.create({
+    data: {
+      name,
+      hyperparameters: {},
+      config,
+      architecture: config.architecture,
+      dataset: config.dataset,
+      seed: config.seed,
+      totalSteps: config.epochs + config.finetuneEpochs,
+    },
+  });
 }
 
 /** Downloads a run's final model and returns the bytes of the weights whose names start with `prefix`. */
@@ -206,17 +221,7 @@ describe("a sweep served by two workers", () => {
         baseModel,
         freezeLayers: 3,
       };
-      return stack.prisma.run.create({
-        data: {
-          name,
-          hyperparameters: {},
-          config,
-          architecture: config.architecture,
-          dataset: config.dataset,
-          seed: config.seed,
-          totalSteps: config.epochs,
-        },
-      });
+      return createQueuedRun(name, config);
     };
     const { registerModelVersion } = await graphql<{
       registerModelVersion: { id: string; version: number };
@@ -232,7 +237,7 @@ describe("a sweep served by two workers", () => {
     const missing = await createRun("missing-base", "run:00000000-0000-4000-8000-000000000000");
 
     const finished = await waitFor(
-      "both transfer runs to finish",
+      "the transfer runs to finish",
       async () => {
         const rows = await stack.prisma.run.findMany({
           where: {
@@ -245,13 +250,13 @@ describe("a sweep served by two workers", () => {
       SWEEP_TIMEOUT_MS,
     );
     const transferRow = finished.find((run) => run.id === transfer.id);
-    const missingRow = finished.find((run) => run.id === missing.id);
     const fromModelRow = finished.find((run) => run.id === fromModel.id);
+    const fashionRow = finished.find((run) => run.id === fashion.id);
+    const missingRow = finished.find((run) => run.id === missing.id);
 
     expect(transferRow?.status).toBe("succeeded");
     expect(transferRow?.testAccuracy).toBeGreaterThan(0.8);
     expect(fromModelRow?.status).toBe("succeeded");
-    const fashionRow = finished.find((run) => run.id === fashion.id);
     expect(fashionRow?.error ?? null).toBeNull();
     expect(fashionRow?.status).toBe("succeeded");
     const conv1 = await Promise.all(
@@ -276,17 +281,7 @@ describe("a sweep served by two workers", () => {
       trainLimit: 5000,
       testLimit: 1000,
     };
-    const run = await stack.prisma.run.create({
-      data: {
-        name: "handed-back",
-        hyperparameters: {},
-        config,
-        architecture: config.architecture,
-        dataset: config.dataset,
-        seed: config.seed,
-        totalSteps: config.epochs,
-      },
-    });
+    const run = await createQueuedRun("handed-back", config);
     const pid = await waitFor(
       "a worker to start the run",
       async () => {

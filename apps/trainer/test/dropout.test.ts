@@ -20,10 +20,10 @@ function applyWithSeed(layer: Dropout, input: tf.Tensor, seed: number): Float32A
 describe("Dropout", () => {
   test("keeps about 1 - rate, scaled", () => {
     const values = applyWithSeed(new Dropout({ rate: 0.25 }), input, 1);
-    const kept = values.filter((value) => value !== 0);
+    const keptValues = values.filter((value) => value !== 0);
 
-    expect(kept.length / values.length).toBeCloseTo(0.75, 2);
-    expect(new Set(kept)).toEqual(new Set([Math.fround(1 / 0.75)]));
+    expect(keptValues.length / values.length).toBeCloseTo(0.75, 2);
+    expect(new Set(keptValues)).toEqual(new Set([Math.fround(1 / 0.75)]));
   });
 
   test("repeats a mask for the same seed only", () => {

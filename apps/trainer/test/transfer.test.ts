@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PRESETS, type RunConfig } from "@convnet/shared";
@@ -40,14 +40,18 @@ async function layerWeights(
   return weights;
 }
 
+/** Writes a run's final model into `dir`, as --save-model does. */
+async function saveToFolder(files: Record<string, Uint8Array>, dir: string): Promise<void> {
+  await mkdir(dir);
+  for (const [name, bytes] of Object.entries(files)) await writeFile(join(dir, name), bytes);
+}
+
 beforeAll(async () => {
   await selectBackend();
   scratch = await mkdtemp(join(tmpdir(), "trainer-transfer-"));
   baseDir = join(scratch, "base");
   const base = await trainRun(SMALL, { dataDir: MNIST_DIR, logger });
-  await mkdir(baseDir);
-  for (const [name, bytes] of Object.entries(base.model))
-    await writeFile(join(baseDir, name), bytes);
+  await saveToFolder(base.model, baseDir);
   baseWeights = await layerWeights(base.model);
 });
 
@@ -111,13 +115,21 @@ describe("trainRun from a base model", () => {
     await expect(attempt).rejects.toThrow(/has no model\.json/);
   });
 
+  test("folder missing a weight shard is rejected", async () => {
+    const partialDir = join(scratch, "partial");
+    await mkdir(partialDir);
+    await copyFile(join(baseDir, "model.json"), join(partialDir, "model.json"));
+    const attempt = trainRun({ ...SMALL, baseModel: partialDir }, { dataDir: MNIST_DIR, logger });
+
+    await expect(attempt).rejects.toThrow(InvalidRunConfigError);
+    await expect(attempt).rejects.toThrow(/weights\.bin is missing, but .*model\.json lists it/);
+  });
+
   test("frozen batch norm keeps its moving statistics", async () => {
     const vgg: RunConfig = { ...SMALL, architecture: "vgg-bn", trainLimit: 256, testLimit: 64 };
     const base = await trainRun(vgg, { dataDir: MNIST_DIR, logger });
     const vggDir = join(scratch, "vgg");
-    await mkdir(vggDir);
-    for (const [name, bytes] of Object.entries(base.model))
-      await writeFile(join(vggDir, name), bytes);
+    await saveToFolder(base.model, vggDir);
 
     const result = await trainRun(
       { ...vgg, baseModel: vggDir, freezeLayers: 2 },

@@ -1,3 +1,4 @@
+export * from "./base-model-reference";
 export * from "./config";
 export * from "./errors";
 export * from "./logger";

@@ -1,9 +1,7 @@
+import { BASE_MODEL_FORMS, parseBaseModelReference } from "@convnet/shared";
 import type { PrismaClient } from "@convnet/shared/prisma";
 import type { FieldError } from "../server/errors";
 import type { PlannedRun } from "./search-space";
-
-const RUN_REFERENCE = /^run:([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i;
-const MODEL_REFERENCE = /^model:([^@]+)(?:@(.+))?$/;
 
 /**
  * Checks that every baseModel of a sweep's runs names something a worker can load: a succeeded
@@ -28,9 +26,9 @@ export async function checkBaseModels(
 }
 
 async function findProblem(prisma: PrismaClient, reference: string): Promise<string | null> {
-  const runMatch = RUN_REFERENCE.exec(reference);
-  if (runMatch) {
-    const run = await prisma.run.findUnique({ where: { id: runMatch[1] as string } });
+  const parsed = parseBaseModelReference(reference);
+  if (parsed.kind === "run") {
+    const run = await prisma.run.findUnique({ where: { id: parsed.runId } });
     if (run === null) return "names no run; use the id of a succeeded run";
     const model = await prisma.artifact.findFirst({
       where: { runId: run.id, kind: "model", path: { endsWith: "model.json" } },
@@ -40,10 +38,8 @@ async function findProblem(prisma: PrismaClient, reference: string): Promise<str
       : null;
   }
 
-  const modelMatch = MODEL_REFERENCE.exec(reference);
-  if (modelMatch) {
-    const name = modelMatch[1] as string;
-    const selector = modelMatch[2];
+  if (parsed.kind === "model") {
+    const { name, selector } = parsed;
     const versions = await prisma.modelVersion.findMany({
       where: { name },
       include: { aliases: true },
@@ -59,5 +55,5 @@ async function findProblem(prisma: PrismaClient, reference: string): Promise<str
     return found ? null : `names no version or alias "${selector}" of model ${name}`;
   }
 
-  return 'is not a reference a worker can load; use "run:<run id>" or "model:<name>[@<alias or version>]"';
+  return `is not a reference a worker can load; use ${BASE_MODEL_FORMS}`;
 }

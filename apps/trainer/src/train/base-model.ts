@@ -38,15 +38,16 @@ export async function readModelFolder(dir: string): Promise<Record<string, Uint8
   const shards: Uint8Array[] = [];
   for (const group of manifest) {
     for (const path of group.paths) {
-      shards.push(new Uint8Array(await readFile(join(dir, path))));
+      const shardPath = join(dir, path);
+      if (!existsSync(shardPath)) {
+        throw baseModelError(
+          `${shardPath} is missing, but ${modelJsonPath} lists it; copy the whole saved model folder`,
+        );
+      }
+      shards.push(await readFile(shardPath));
     }
   }
-  const weights = new Uint8Array(shards.reduce((total, shard) => total + shard.length, 0));
-  let offset = 0;
-  for (const shard of shards) {
-    weights.set(shard, offset);
-    offset += shard.length;
-  }
+  const weights = Buffer.concat(shards);
   return { [MODEL_JSON]: modelJsonBytes, [WEIGHTS_BIN]: weights };
 }
 

@@ -1,4 +1,6 @@
 import path from "node:path";
+import { BASE_MODEL_FORMS, parseBaseModelReference } from "@convnet/shared";
+import { MODEL_JSON, WEIGHTS_BIN } from "../checkpoint";
 import { type BaseModelLoader, baseModelError } from "../train/base-model";
 import type { ApiClient } from "./api-client";
 import { MODEL_VERSIONS, RUN_MODEL_FILES } from "./operations";
@@ -23,9 +25,6 @@ interface ModelVersionsData {
   } | null;
 }
 
-const RUN_REFERENCE = /^run:([0-9a-f-]{36})$/i;
-const MODEL_REFERENCE = /^model:([^@]+)(?:@(.+))?$/;
-
 /**
  * Resolves a baseModel reference through the API: "run:<id>" is that run's final model, and
  * "model:<name>" the latest version of a registered model, or "model:<name>@<alias or version>"
@@ -47,12 +46,12 @@ async function findModelFiles(
   reference: string,
   signal?: AbortSignal,
 ): Promise<ModelFile[]> {
-  const runMatch = RUN_REFERENCE.exec(reference);
-  if (runMatch) {
+  const parsed = parseBaseModelReference(reference);
+  if (parsed.kind === "run") {
     const data = await api.requestWithRetry<RunModelFilesData>(
       "run",
       RUN_MODEL_FILES,
-      { id: runMatch[1] },
+      { id: parsed.runId },
       { signal },
     );
     if (data.run === null) {
@@ -61,9 +60,8 @@ async function findModelFiles(
     return checkFiles(reference, data.run.modelFiles, `run ${data.run.id} is ${data.run.status}`);
   }
 
-  const modelMatch = MODEL_REFERENCE.exec(reference);
-  if (modelMatch) {
-    const [, name, selector] = modelMatch as unknown as [string, string, string | undefined];
+  if (parsed.kind === "model") {
+    const { name, selector } = parsed;
     const data = await api.requestWithRetry<ModelVersionsData>(
       "model",
       MODEL_VERSIONS,
@@ -95,17 +93,17 @@ async function findModelFiles(
     );
   }
 
-  throw baseModelError(
-    `"${reference}" cannot be read by a worker: use "run:<run id>" or "model:<name>[@<alias or version>]"`,
-  );
+  throw baseModelError(`"${reference}" cannot be read by a worker: use ${BASE_MODEL_FORMS}`);
 }
 
-function checkFiles(reference: string, files: ModelFile[], why: string): ModelFile[] {
-  const names = files.map((file) => path.posix.basename(file.path));
-  if (!names.includes("model.json") || !names.includes("weights.bin")) {
-    throw baseModelError(`"${reference}" has no saved model (${why}); use a run that succeeded`);
-  }
-  return files.filter((file) =>
-    ["model.json", "weights.bin"].includes(path.posix.basename(file.path)),
+/** Keeps model.json and weights.bin of a run's model files, which must both be there. */
+function checkFiles(reference: string, files: ModelFile[], reason: string): ModelFile[] {
+  const modelFiles = files.filter((file) =>
+    [MODEL_JSON, WEIGHTS_BIN].includes(path.posix.basename(file.path)),
   );
+  const names = modelFiles.map((file) => path.posix.basename(file.path));
+  if (!names.includes(MODEL_JSON) || !names.includes(WEIGHTS_BIN)) {
+    throw baseModelError(`"${reference}" has no saved model (${reason}); use a run that succeeded`);
+  }
+  return modelFiles;
 }

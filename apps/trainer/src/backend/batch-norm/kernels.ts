@@ -20,7 +20,10 @@ import { type ChannelMoments, channelMoments, normalize, normalizeGrad } from ".
  * (channels last), scale and offset (one value per channel). Outputs are y, mean and variance.
  */
 export const BATCH_NORM_TRAINING = "ConvnetBatchNormTraining";
-/** Inputs x, dy, mean, variance, scale and optionally dMean, dVariance; outputs dx, dScale, dOffset. */
+/**
+ * Gradient kernel of BATCH_NORM_TRAINING. Inputs are x, dy, mean, variance, scale and optionally
+ * dMean and dVariance. Outputs are dx, dScale and dOffset.
+ */
 export const BATCH_NORM_TRAINING_GRAD = "ConvnetBatchNormTrainingGrad";
 
 export interface BatchNormTrainingAttrs {
