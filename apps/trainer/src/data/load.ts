@@ -30,7 +30,10 @@ export interface LoadMnistOptions {
   trainLimit?: number;
   testLimit?: number;
   onDownloadProgress?: (progress: DownloadProgress) => void;
-  /** Base URLs to download from, in order. Default: the dataset's mirrors variable, else its public mirrors. */
+  /**
+   * Base URLs to download from, in order. Default: the data set's mirrors variable, else its
+   * public mirrors.
+   */
   mirrors?: string[];
 }
 
