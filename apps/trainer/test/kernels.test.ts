@@ -304,6 +304,9 @@ describe("MaxPoolGrad on wasm", () => {
     { shape: [2, 9, 7, 4], pool: 2, stride: 2, pad: "same" },
     { shape: [1, 7, 7, 2], pool: 3, stride: 1, pad: "same" },
     { shape: [2, 9, 9, 5], pool: 3, stride: 2, pad: "valid" },
+    // Channel counts that are multiples of 4 take the SIMD kernel.
+    { shape: [2, 8, 8, 8], pool: 2, stride: 2, pad: "valid" },
+    { shape: [3, 9, 7, 4], pool: 2, stride: 2, pad: "valid" },
   ] as const;
 
   test.each(
@@ -332,6 +335,37 @@ describe("MaxPoolGrad on wasm", () => {
       );
       expect(Array.from(grad as Values)).toEqual([0, 1, 0, 0]);
     }
+  });
+
+  test("routes special values as on cpu", () => {
+    // Per channel, one 2x2 window: NaN never wins, -Infinity passes nothing, ties go first.
+    const windows = [
+      [Number.NaN, 1, 2, Number.NaN],
+      [Number.NEGATIVE_INFINITY, Number.NEGATIVE_INFINITY, Number.NaN, Number.NEGATIVE_INFINITY],
+      [3, 3, 3, 3],
+      [-2, Number.NEGATIVE_INFINITY, -2, -1],
+    ];
+    const values = new Float32Array(16);
+    windows.forEach((window, channel) => {
+      window.forEach((value, cell) => {
+        values[cell * 4 + channel] = value;
+      });
+    });
+    const x = tf.tensor4d(values, [1, 2, 2, 4]);
+    const upstream = tf.tensor4d([1, 2, 3, 4], [1, 1, 1, 4]);
+    const gradients = (["cpu", "wasm"] as const).map((backend) => {
+      const [grad] = runOn(backend, () =>
+        tf.grad((input: tf.Tensor) =>
+          tf
+            .maxPool(input as tf.Tensor4D, 2, 2, "valid")
+            .mul(upstream)
+            .sum(),
+        )(x),
+      );
+      return Array.from(grad as Values);
+    });
+    expect(gradients[1]).toEqual(gradients[0]);
+    expect(gradients[1]).toEqual([0, 0, 3, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 4]);
   });
 
   test("routes gradient of a tie to the first maximum", () => {

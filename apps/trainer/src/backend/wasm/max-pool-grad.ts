@@ -6,6 +6,7 @@ import {
   type MaxPoolGradAttrs,
   type TensorInfo,
 } from "@tensorflow/tfjs-core";
+import { addressOf, SIMD_LANES, simdKernels } from "../simd/module";
 
 // NOTE: heap views and dataId sharing rely on BackendWasm internals of tfjs-backend-wasm 4.22.0,
 // which apps/trainer/package.json pins exactly; recheck these kernels before changing that version.
@@ -32,12 +33,6 @@ export function maxPoolGrad({ inputs, attrs, backend }: Parameters<KernelFunc>[0
   );
 
   const output = wasm.makeOutput(input.shape, "float32");
-  // Views are taken after the last allocation because growing the wasm heap detaches them.
-  const x = wasm.typedArrayFromHeap(input) as Float32Array;
-  const gradOut = wasm.typedArrayFromHeap(dy) as Float32Array;
-  const gradIn = wasm.typedArrayFromHeap(output) as Float32Array;
-  gradIn.fill(0);
-
   const { inHeight, inWidth, outHeight, outWidth, strideHeight, strideWidth } = info;
   const channels = info.inChannels;
   const tiles2x2 =
@@ -49,6 +44,28 @@ export function maxPoolGrad({ inputs, attrs, backend }: Parameters<KernelFunc>[0
     info.padInfo.left === 0 &&
     outHeight * 2 <= inHeight &&
     outWidth * 2 <= inWidth;
+  const simd = tiles2x2 && channels % SIMD_LANES === 0 ? simdKernels(wasm) : null;
+  if (simd) {
+    simd.maxPoolGrad2x2(
+      addressOf(wasm, input),
+      addressOf(wasm, dy),
+      addressOf(wasm, output),
+      info.batchSize,
+      inHeight,
+      inWidth,
+      outHeight,
+      outWidth,
+      channels,
+    );
+    return output;
+  }
+
+  // Views are taken after the last allocation because growing the wasm heap detaches them.
+  const x = wasm.typedArrayFromHeap(input) as Float32Array;
+  const gradOut = wasm.typedArrayFromHeap(dy) as Float32Array;
+  const gradIn = wasm.typedArrayFromHeap(output) as Float32Array;
+  gradIn.fill(0);
+
   if (tiles2x2) {
     routeTiles2x2(
       x,

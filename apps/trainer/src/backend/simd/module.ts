@@ -1,0 +1,109 @@
+import { readFileSync } from "node:fs";
+import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+import type { TensorInfo } from "@tensorflow/tfjs-core";
+
+// NOTE: the kernels work in place on the wasm backend's own memory, which they find through the
+// Emscripten `asm.memory` export of tfjs-backend-wasm 4.22.0. That version is pinned in
+// apps/trainer/package.json, so recheck this module before changing it.
+
+/**
+ * Exports of kernels.wasm, built from apps/trainer/assembly by `npm run build:simd -w
+ * apps/trainer`. Every argument that names a tensor is a byte address in the backend's memory.
+ */
+export interface SimdKernels {
+  batchNormForward(
+    x: number,
+    y: number,
+    positions: number,
+    channels: number,
+    scale: number,
+    offset: number,
+    epsilon: number,
+    mean: number,
+    variance: number,
+    scratch: number,
+  ): void;
+  batchNormGrad(
+    x: number,
+    dy: number,
+    dx: number,
+    positions: number,
+    channels: number,
+    mean: number,
+    variance: number,
+    scale: number,
+    epsilon: number,
+    dMean: number,
+    dVariance: number,
+    dScale: number,
+    dOffset: number,
+    scratch: number,
+  ): void;
+  maxPoolGrad2x2(
+    x: number,
+    dy: number,
+    dx: number,
+    batch: number,
+    inHeight: number,
+    inWidth: number,
+    outHeight: number,
+    outWidth: number,
+    channels: number,
+  ): void;
+  /** Scratch bytes per channel that both batch-norm kernels need. */
+  scratchBytesPerChannel: number;
+}
+
+/** Lanes of one SIMD vector: the kernels need channel counts that are multiples of this. */
+export const SIMD_LANES = 4;
+
+const WASM_URL = new URL("./kernels.wasm", import.meta.url);
+
+let compiled: WebAssembly.Module | null | undefined;
+const instances = new WeakMap<WebAssembly.Memory, SimdKernels>();
+
+interface EmscriptenModule {
+  asm?: { memory?: WebAssembly.Memory };
+}
+
+/**
+ * Compiles kernels.wasm once, or returns null where the engine lacks wasm SIMD; callers then keep
+ * their JS loops.
+ */
+function compiledModule(): WebAssembly.Module | null {
+  if (compiled !== undefined) return compiled;
+  const bytes = readFileSync(WASM_URL);
+  compiled = WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null;
+  return compiled;
+}
+
+/**
+ * Returns the SIMD kernels bound to `backend`'s memory, instantiating them on first use, or null
+ * when they cannot run there. The instance imports that memory, so it reads and writes every tensor in place
+ * and stays valid when the heap grows.
+ */
+export function simdKernels(backend: BackendWasm): SimdKernels | null {
+  const memory = (backend.wasm as unknown as EmscriptenModule).asm?.memory;
+  if (!(memory instanceof WebAssembly.Memory)) return null;
+  const existing = instances.get(memory);
+  if (existing) return existing;
+
+  const module = compiledModule();
+  if (module === null) return null;
+  const exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
+  const kernels = {
+    batchNormForward: exports.batchNormForward,
+    batchNormGrad: exports.batchNormGrad,
+    maxPoolGrad2x2: exports.maxPoolGrad2x2,
+    scratchBytesPerChannel: (exports.SCRATCH_BYTES_PER_CHANNEL as WebAssembly.Global).value,
+  } as SimdKernels;
+  instances.set(memory, kernels);
+  return kernels;
+}
+
+/** Returns the byte address of a wasm tensor's data. */
+export function addressOf(backend: BackendWasm, tensor: TensorInfo): number {
+  const data = backend.dataIdMap.get(tensor.dataId);
+  if (!data) throw new Error("The tensor is not on the wasm backend.");
+  return data.memoryOffset;
+}
