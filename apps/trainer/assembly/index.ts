@@ -1,3 +1,5 @@
 // Entry point of the SIMD kernel module: every export here becomes a wasm export.
 export { batchNormForward, batchNormGrad, SCRATCH_BYTES_PER_CHANNEL } from "./batch-norm";
 export { maxPoolGrad2x2 } from "./max-pool-grad";
+export { reluGrad } from "./relu-grad";
+export { stackPlanes } from "./stack-planes";

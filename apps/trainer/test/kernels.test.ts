@@ -144,6 +144,30 @@ CONV_CASES.push({
   pad: "valid",
 });
 
+// Image and channel counts that are multiples of 4 lay out their planes with the SIMD kernel, with
+// and without padding; 20 images leave a last chunk of 4.
+CONV_CASES.push({
+  inputShape: [4, 14, 14, 32],
+  kernelSize: 3,
+  outChannels: 64,
+  stride: 1,
+  pad: "same",
+});
+CONV_CASES.push({
+  inputShape: [8, 9, 7, 4],
+  kernelSize: 3,
+  outChannels: 8,
+  stride: 1,
+  pad: "valid",
+});
+CONV_CASES.push({
+  inputShape: [20, 6, 7, 8],
+  kernelSize: 3,
+  outChannels: 4,
+  stride: 2,
+  pad: "same",
+});
+
 function describeConv(c: ConvCase): string {
   return `${c.inputShape.join("x")} k${c.kernelSize} out${c.outChannels} s${c.stride} ${c.pad}`;
 }
@@ -674,6 +698,29 @@ describe("Slice on wasm", () => {
   test("matches cpu for int32 rows", () => {
     const values = randomIntegers(40, 24, -9, 9);
     expectSameOnBothBackends(() => tf.tensor2d(values, [8, 5], "int32").slice([2, 1], [3, 3]));
+  });
+});
+
+describe("Relu gradient on wasm", () => {
+  // 4,099 values leave a tail of three after the SIMD vectors; integers make zeros frequent.
+  test("matches cpu with zeros and a tail", () => {
+    const xValues = randomIntegers(4099, 20, -3, 3);
+    const dyValues = randomValues(4099, 21);
+    expectSameOnBothBackends(() =>
+      tf.grad((x: tf.Tensor) => tf.relu(x).mul(tf.tensor1d(dyValues)).sum())(tf.tensor1d(xValues)),
+    );
+  });
+
+  test("passes NaN from x and nothing else", () => {
+    const x = tf.tensor1d([Number.NaN, -1, 0, 2, Number.NaN, 3, -0.5]);
+    const dy = tf.tensor1d([5, 6, 7, 8, 9, 10, 11]);
+    const [wasmGrad] = runOn("wasm", () =>
+      tf.grad((input: tf.Tensor) => tf.relu(input).mul(dy).sum())(x),
+    );
+    const values = Array.from(wasmGrad as Values);
+    expect(values[0]).toBeNaN();
+    expect(values[4]).toBeNaN();
+    expect([values[1], values[2], values[3], values[5], values[6]]).toEqual([0, 0, 8, 10, 0]);
   });
 });
 

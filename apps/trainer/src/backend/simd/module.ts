@@ -50,6 +50,19 @@ export interface SimdKernels {
     outWidth: number,
     channels: number,
   ): void;
+  stackPlanes(
+    x: number,
+    out: number,
+    images: number,
+    height: number,
+    width: number,
+    channels: number,
+    top: number,
+    bottom: number,
+    left: number,
+    right: number,
+  ): void;
+  reluGrad(dy: number, x: number, dx: number, size: number): void;
   /** Scratch bytes per channel that both batch-norm kernels need. */
   scratchBytesPerChannel: number;
 }
@@ -95,6 +108,8 @@ export function simdKernels(backend: BackendWasm): SimdKernels | null {
     batchNormForward: exports.batchNormForward,
     batchNormGrad: exports.batchNormGrad,
     maxPoolGrad2x2: exports.maxPoolGrad2x2,
+    stackPlanes: exports.stackPlanes,
+    reluGrad: exports.reluGrad,
     scratchBytesPerChannel: (exports.SCRATCH_BYTES_PER_CHANNEL as WebAssembly.Global).value,
   } as SimdKernels;
   instances.set(memory, kernels);

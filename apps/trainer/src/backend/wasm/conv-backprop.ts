@@ -7,6 +7,7 @@ import {
   type KernelFunc,
   type TensorInfo,
 } from "@tensorflow/tfjs-core";
+import { addressOf, SIMD_LANES, simdKernels } from "../simd/module";
 import { heapView, releaseView } from "./heap-views";
 import {
   conv2d,
@@ -138,24 +139,7 @@ function filterGradByChunks(
       outWidth,
       outChannels,
     ]);
-    const padded =
-      top + bottom + left + right === 0
-        ? xChunk
-        : runStock(
-            "PadV2",
-            backend,
-            { x: xChunk },
-            {
-              paddings: [
-                [0, 0],
-                [top, bottom],
-                [left, right],
-                [0, 0],
-              ],
-              constantValue: 0,
-            },
-          );
-    const planes = swapBatchAndChannels(backend, padded);
+    const planes = stackPlanes(backend, xChunk, [top, bottom, left, right]);
     const dyAsFilter = transpose(backend, dyChunk, [1, 2, 0, 3]);
 
     for (let row = 0; row < filterHeight; row++) {
@@ -189,7 +173,6 @@ function filterGradByChunks(
     }
 
     release(backend, planes, dyAsFilter);
-    if (padded !== xChunk) release(backend, padded);
     releaseView(backend, xChunk);
     releaseView(backend, dyChunk);
   }
@@ -197,6 +180,58 @@ function filterGradByChunks(
   const output = backend.makeOutput([filterHeight, filterWidth, channels, outChannels], "float32");
   (backend.typedArrayFromHeap(output) as Float32Array).set(grad);
   return output;
+}
+
+/**
+ * Pads NHWC images and lays them out as channel planes [channels, paddedHeight, paddedWidth,
+ * images], in one pass of the SIMD kernel where the counts allow, else with stock kernels.
+ */
+function stackPlanes(
+  backend: BackendWasm,
+  x: TensorInfo,
+  [top, bottom, left, right]: SpatialPadding,
+): TensorInfo {
+  const [images, height, width, channels] = x.shape as Shape4D;
+  const simd =
+    images % SIMD_LANES === 0 && channels % SIMD_LANES === 0 ? simdKernels(backend) : null;
+  if (simd) {
+    const planes = backend.makeOutput(
+      [channels, height + top + bottom, width + left + right, images],
+      "float32",
+    );
+    simd.stackPlanes(
+      addressOf(backend, x),
+      addressOf(backend, planes),
+      images,
+      height,
+      width,
+      channels,
+      top,
+      bottom,
+      left,
+      right,
+    );
+    return planes;
+  }
+
+  if (top + bottom + left + right === 0) return swapBatchAndChannels(backend, x);
+  const padded = runStock(
+    "PadV2",
+    backend,
+    { x },
+    {
+      paddings: [
+        [0, 0],
+        [top, bottom],
+        [left, right],
+        [0, 0],
+      ],
+      constantValue: 0,
+    },
+  );
+  const planes = swapBatchAndChannels(backend, padded);
+  release(backend, padded);
+  return planes;
 }
 
 /**

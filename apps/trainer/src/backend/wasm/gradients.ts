@@ -18,6 +18,7 @@ import {
   util,
 } from "@tensorflow/tfjs-core";
 import { fusedConv2DGradConfig } from "./fused-conv";
+import { reluGradientConfig } from "./relu-grad";
 
 // Gradients registered here replace tfjs-core 4.22's for every backend, not only wasm. Each gives
 // the same values with fewer full-size intermediate tensors, and kernels.test.ts checks them
@@ -87,4 +88,5 @@ export function registerGradientOverrides(): void {
   registerGradient(meanGradConfig);
   registerGradient(fusedBatchNormGradConfig);
   registerGradient(fusedConv2DGradConfig);
+  registerGradient(reluGradientConfig);
 }

@@ -16,6 +16,7 @@ import { castConfig, identityConfig } from "./identity";
 import { rememberStockKernel } from "./kernel-calls";
 import { batchMatMulConfig, fusedMatMulConfig } from "./mat-mul";
 import { maxPoolGradConfig } from "./max-pool-grad";
+import { reluGradConfig } from "./relu-grad";
 import { sliceConfig } from "./slice";
 import { meanConfig, sumConfig } from "./sum";
 import { tileConfig } from "./tile";
@@ -34,6 +35,7 @@ export const WASM_KERNELS: readonly KernelConfig[] = [
   identityConfig,
   castConfig,
   fusedBatchNormConfig,
+  reluGradConfig,
 ];
 
 /**
