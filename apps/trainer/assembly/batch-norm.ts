@@ -10,7 +10,7 @@
 /** Positions per float32 partial sum. */
 const BLOCK: i32 = 64;
 
-/** Bytes of float32 scratch per channel that batchNormForward and batchNormGrad need. */
+/** Scratch bytes per channel (or column) that batchNormForward, batchNormGrad and columnSums need. */
 export const SCRATCH_BYTES_PER_CHANNEL: i32 = 32;
 
 /**
@@ -51,6 +51,20 @@ function accumulate(
       const high = i32x4.shuffle(sums, sums, 2, 3, 0, 1);
       v128.store(low + 16, f64x2.add(v128.load(low + 16), f64x2.promote_low_f32x4(high)));
     }
+  }
+}
+
+/**
+ * Writes the column sums of a [rows, columns] matrix to `out` as float32, summed as the batch
+ * statistics are. `scratch` needs SCRATCH_BYTES_PER_CHANNEL bytes per column.
+ */
+export function columnSums(x: usize, out: usize, rows: i32, columns: i32, scratch: usize): void {
+  const floatBytes = (<usize>columns) << 2;
+  const totals = scratch + floatBytes;
+  memory.fill(totals, 0, floatBytes << 1);
+  accumulate(x, 0, 0, false, rows, columns, scratch, totals);
+  for (let c: usize = 0; c < <usize>columns; c++) {
+    store<f32>(out + (c << 2), <f32>load<f64>(totals + (c << 3)));
   }
 }
 

@@ -1,5 +1,11 @@
 // Entry point of the SIMD kernel module: every export here becomes a wasm export.
-export { batchNormForward, batchNormGrad, SCRATCH_BYTES_PER_CHANNEL } from "./batch-norm";
+export {
+  batchNormForward,
+  batchNormGrad,
+  columnSums,
+  SCRATCH_BYTES_PER_CHANNEL,
+} from "./batch-norm";
 export { maxPoolGrad2x2 } from "./max-pool-grad";
 export { reluGrad } from "./relu-grad";
 export { stackPlanes } from "./stack-planes";
+export { transpose2d } from "./transpose";

@@ -472,6 +472,48 @@ describe("Sum on wasm", () => {
     const values = randomValues(3 * 7 * 5, 16);
     expectSameOnBothBackends(() => tf.tensor3d(values, [3, 7, 5]).sum([0, 1]));
   });
+
+  // Twelve columns take the SIMD kernel; 1,001 rows end inside a 64-row block, and an offset of
+  // 50 would show float32 running sums drifting.
+  test("matches cpu for SIMD column sums", () => {
+    const values = randomValues(7 * 143 * 12, 22, 49, 51);
+    expectSameOnBothBackends(() => tf.tensor3d(values, [7, 143, 12]).sum([0, 1]));
+  });
+});
+
+describe("Transpose on wasm", () => {
+  test.each([
+    // Sides that are multiples of 4 take the SIMD kernel; 20 rows end inside a 16-row tile.
+    [
+      [20, 12],
+      [1, 0],
+    ],
+    [
+      [128, 36],
+      [1, 0],
+    ],
+    [
+      [6, 8],
+      [1, 0],
+    ],
+    [
+      [3, 4, 8],
+      [2, 0, 1],
+    ],
+  ] as const)("matches cpu for %j, perm %j", (shape, perm) => {
+    const values = randomValues(tf.util.sizeFromShape([...shape]), 23);
+    expectSameOnBothBackends(() => tf.transpose(tf.tensor(values, [...shape]), [...perm]));
+  });
+
+  test("keeps int32 values exact", () => {
+    const values = Int32Array.from({ length: 32 }, (_, index) => index * 1_000_003);
+    const [transposed] = runOn("wasm", () => tf.transpose(tf.tensor2d(values, [4, 8], "int32")));
+    const expected = Array.from(
+      { length: 32 },
+      (_, index) => values[(index % 4) * 8 + Math.floor(index / 4)],
+    );
+    expect(Array.from(transposed as Values)).toEqual(expected);
+  });
 });
 
 describe("Mean and Tile on wasm", () => {

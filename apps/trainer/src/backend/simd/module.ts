@@ -63,7 +63,9 @@ export interface SimdKernels {
     right: number,
   ): void;
   reluGrad(dy: number, x: number, dx: number, size: number): void;
-  /** Scratch bytes per channel that both batch-norm kernels need. */
+  transpose2d(x: number, out: number, rows: number, columns: number): void;
+  columnSums(x: number, out: number, rows: number, columns: number, scratch: number): void;
+  /** Scratch bytes per channel (or column) that the batch-norm kernels and columnSums need. */
   scratchBytesPerChannel: number;
 }
 
@@ -110,6 +112,8 @@ export function simdKernels(backend: BackendWasm): SimdKernels | null {
     maxPoolGrad2x2: exports.maxPoolGrad2x2,
     stackPlanes: exports.stackPlanes,
     reluGrad: exports.reluGrad,
+    transpose2d: exports.transpose2d,
+    columnSums: exports.columnSums,
     scratchBytesPerChannel: (exports.SCRATCH_BYTES_PER_CHANNEL as WebAssembly.Global).value,
   } as SimdKernels;
   instances.set(memory, kernels);

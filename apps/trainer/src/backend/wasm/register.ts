@@ -20,6 +20,7 @@ import { reluGradConfig } from "./relu-grad";
 import { sliceConfig } from "./slice";
 import { meanConfig, sumConfig } from "./sum";
 import { tileConfig } from "./tile";
+import { transposeConfig } from "./transpose";
 
 /** Kernels this package implements for wasm, replacing the stock kernel where there is one. */
 export const WASM_KERNELS: readonly KernelConfig[] = [
@@ -36,6 +37,7 @@ export const WASM_KERNELS: readonly KernelConfig[] = [
   castConfig,
   fusedBatchNormConfig,
   reluGradConfig,
+  transposeConfig,
 ];
 
 /**

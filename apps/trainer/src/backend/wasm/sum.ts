@@ -7,6 +7,7 @@ import {
   type TensorInfo,
   util,
 } from "@tensorflow/tfjs-core";
+import { addressOf, SIMD_LANES, simdKernels } from "../simd/module";
 import { runStock } from "./kernel-calls";
 
 // NOTE: heap views and dataId sharing rely on BackendWasm internals of tfjs-backend-wasm 4.22.0,
@@ -15,7 +16,9 @@ import { runStock } from "./kernel-calls";
 /**
  * Sums over leading axes (bias gradients: a conv's dy [b, h, w, c] over b, h, w) in one pass over
  * the heap. The stock kernel first transposes the reduced axes to the end, which for the seed
- * CNN's conv layer meant copying 2.7M floats with a cache-hostile stride on every step.
+ * CNN's conv layer meant copying 2.7M floats with a cache-hostile stride on every step. Column
+ * counts that are multiples of 4 go to a SIMD kernel. For that [128, 26, 26, 32] gradient it took
+ * 0.9 to 1.4 ms per call, and the JS loop below 4.75 ms in a profile (2.1 GHz Xeon).
  */
 export function sum({ inputs, attrs, backend }: Parameters<KernelFunc>[0]): TensorInfo {
   const wasm = backend as BackendWasm;
@@ -32,6 +35,20 @@ export function sum({ inputs, attrs, backend }: Parameters<KernelFunc>[0]): Tens
   const rows = util.sizeFromShape(x.shape) / columns;
   const outShape = keepDims ? backend_util.expandShapeToKeepDim(keptShape, axes) : keptShape;
   const output = wasm.makeOutput(outShape, "float32");
+  const simd = columns % SIMD_LANES === 0 ? simdKernels(wasm) : null;
+  if (simd) {
+    const scratch = wasm.makeOutput([(columns * simd.scratchBytesPerChannel) / 4], "float32");
+    simd.columnSums(
+      addressOf(wasm, x),
+      addressOf(wasm, output),
+      rows,
+      columns,
+      addressOf(wasm, scratch),
+    );
+    wasm.disposeData(scratch.dataId);
+    return output;
+  }
+
   const values = wasm.typedArrayFromHeap(x) as Float32Array;
   const totals = new Float64Array(columns);
   // Eight rows per pass cut the read-modify-writes of `totals` by eight. Against one row per pass
