@@ -63,6 +63,21 @@ export interface SimdKernels {
     right: number,
   ): void;
   reluGrad(dy: number, x: number, dx: number, size: number): void;
+  filterGradOneChannel3(
+    x: number,
+    dy: number,
+    grad: number,
+    scratch: number,
+    images: number,
+    inHeight: number,
+    inWidth: number,
+    outHeight: number,
+    outWidth: number,
+    outChannels: number,
+    filterHeight: number,
+    strideHeight: number,
+    strideWidth: number,
+  ): void;
   transpose2d(x: number, out: number, rows: number, columns: number): void;
   columnSums(x: number, out: number, rows: number, columns: number, scratch: number): void;
   /** Scratch bytes per channel (or column) that the batch-norm kernels and columnSums need. */
@@ -112,6 +127,7 @@ export function simdKernels(backend: BackendWasm): SimdKernels | null {
     maxPoolGrad2x2: exports.maxPoolGrad2x2,
     stackPlanes: exports.stackPlanes,
     reluGrad: exports.reluGrad,
+    filterGradOneChannel3: exports.filterGradOneChannel3,
     transpose2d: exports.transpose2d,
     columnSums: exports.columnSums,
     scratchBytesPerChannel: (exports.SCRATCH_BYTES_PER_CHANNEL as WebAssembly.Global).value,

@@ -8,7 +8,8 @@ import {
 import "@tensorflow/tfjs-backend-cpu";
 import "@tensorflow/tfjs-backend-wasm";
 import { fusedBatchNormConfig } from "./batch-norm";
-import { conv2DBackpropFilterConfig, conv2DBackpropInputConfig } from "./conv-backprop";
+import { conv2DBackpropFilterConfig } from "./conv-backprop-filter";
+import { conv2DBackpropInputConfig } from "./conv-backprop-input";
 import { cpuFallback } from "./cpu-fallback";
 import { recordFusedConv2DAttrs } from "./fused-conv";
 import { registerGradientOverrides } from "./gradients";
