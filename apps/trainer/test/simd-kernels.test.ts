@@ -89,6 +89,20 @@ describe("SIMD kernel binary", () => {
   });
 });
 
+describe("SIMD kernel loading", () => {
+  // The threaded build of tfjs-backend-wasm, which Node does not load, runs on a shared memory.
+  test("returns null for a shared memory", () => {
+    const memory = new WebAssembly.Memory({ initial: 1, maximum: 2, shared: true });
+    const threaded = { wasm: { asm: { memory } } } as unknown as BackendWasm;
+    expect(simdKernels(threaded)).toBeNull();
+    expect(simdKernels(threaded)).toBeNull();
+  });
+
+  test("reuses one instance per memory", () => {
+    expect(simdKernels(backend)).toBe(kernels);
+  });
+});
+
 describe("SIMD batch normalisation", () => {
   // 1,000 positions cross several 64-position blocks and end inside one; a mean of 30 tests
   // that neither the variance nor dx loses precision to it.

@@ -90,7 +90,8 @@ export const SIMD_LANES = 4;
 const WASM_URL = new URL("./kernels.wasm", import.meta.url);
 
 let compiled: WebAssembly.Module | null | undefined;
-const instances = new WeakMap<WebAssembly.Memory, SimdKernels>();
+/** Kernels per backend memory, or null where they could not be instantiated against it. */
+const instances = new WeakMap<WebAssembly.Memory, SimdKernels | null>();
 
 interface EmscriptenModule {
   asm?: { memory?: WebAssembly.Memory };
@@ -116,11 +117,20 @@ export function simdKernels(backend: BackendWasm): SimdKernels | null {
   const memory = (backend.wasm as unknown as EmscriptenModule).asm?.memory;
   if (!(memory instanceof WebAssembly.Memory)) return null;
   const existing = instances.get(memory);
-  if (existing) return existing;
+  if (existing !== undefined) return existing;
 
   const module = compiledModule();
   if (module === null) return null;
-  const exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
+  let exports: WebAssembly.Exports;
+  try {
+    exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
+  } catch (error) {
+    // A shared memory, as the threaded build of the backend uses, does not match the module's
+    // unshared memory import, and the callers' JS loops then do the work.
+    if (!(error instanceof WebAssembly.LinkError)) throw error;
+    instances.set(memory, null);
+    return null;
+  }
   const kernels = {
     batchNormForward: exports.batchNormForward,
     batchNormGrad: exports.batchNormGrad,
