@@ -24,8 +24,8 @@ const python = findPythonWithTorch();
 if (python === undefined) {
   console.error(
     `PyTorch was not found in ${CANDIDATES.join(" or ")}. Install it (Debian: ` +
-      "`apt-get install python3-torch`; elsewhere: `pip install torch`), or set PYTHON to an " +
-      "interpreter that has it.",
+      "`apt-get install python3-torch libopenblas0-pthread`; elsewhere: `pip install torch`), or " +
+      "set PYTHON to an interpreter that has it.",
   );
   process.exit(1);
 }

@@ -157,6 +157,12 @@ def main(arguments: argparse.Namespace) -> None:
     torch.manual_seed(1)
     images, labels, source = load_images(10_000)
     blas = loaded_blas()
+    if blas == "reference BLAS":
+        print(
+            "Warning: PyTorch runs on the reference BLAS, several times slower than OpenBLAS, so "
+            "these figures understate it. On Debian: apt-get install libopenblas0-pthread.",
+            file=sys.stderr,
+        )
     print(
         f"PyTorch {torch.__version__} with BLAS {blas}, {torch.get_num_threads()} thread(s), "
         f"{source} data",
