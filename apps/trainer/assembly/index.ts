@@ -1,4 +1,5 @@
 // Entry point of the SIMD kernel module: every export here becomes a wasm export.
+export { adamUpdate } from "./adam";
 export {
   batchNormForward,
   batchNormGrad,

@@ -5,6 +5,11 @@ import {
   validateRunConfig,
 } from "@convnet/shared";
 import * as tf from "@tensorflow/tfjs";
+import { FusedAdam } from "./adam";
+
+/** Adam's moment decay rates: the defaults of tf.train.adam and of Keras. */
+const ADAM_BETA1 = 0.9;
+const ADAM_BETA2 = 0.999;
 
 /** Raised before any work starts when a run configuration is invalid; lists every bad field. */
 export class InvalidRunConfigError extends Error {
@@ -41,7 +46,7 @@ export function checkRunConfig(input: unknown): RunConfig {
 export function createOptimizer(name: OptimizerName, learningRate: number): tf.Optimizer {
   switch (name) {
     case "adam":
-      return tf.train.adam(learningRate);
+      return new FusedAdam(learningRate, ADAM_BETA1, ADAM_BETA2);
     case "sgd":
       return tf.train.sgd(learningRate);
     case "rmsprop":

@@ -63,6 +63,24 @@ export interface SimdKernels {
     right: number,
   ): void;
   reluGrad(dy: number, x: number, dx: number, size: number): void;
+  adamUpdate(
+    value: number,
+    gradient: number,
+    m: number,
+    v: number,
+    newValue: number,
+    newM: number,
+    newV: number,
+    size: number,
+    beta1: number,
+    oneMinusBeta1: number,
+    beta2: number,
+    oneMinusBeta2: number,
+    oneMinusAccBeta1: number,
+    oneMinusAccBeta2: number,
+    epsilon: number,
+    negativeLearningRate: number,
+  ): void;
   filterGradOneChannel3(
     x: number,
     dy: number,
@@ -137,6 +155,7 @@ export function simdKernels(backend: BackendWasm): SimdKernels | null {
     maxPoolGrad2x2: exports.maxPoolGrad2x2,
     stackPlanes: exports.stackPlanes,
     reluGrad: exports.reluGrad,
+    adamUpdate: exports.adamUpdate,
     filterGradOneChannel3: exports.filterGradOneChannel3,
     transpose2d: exports.transpose2d,
     columnSums: exports.columnSums,

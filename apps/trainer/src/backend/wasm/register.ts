@@ -7,6 +7,7 @@ import {
 } from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import "@tensorflow/tfjs-backend-wasm";
+import { adamUpdateConfig } from "./adam";
 import { fusedBatchNormConfig } from "./batch-norm";
 import { conv2DBackpropFilterConfig } from "./conv-backprop-filter";
 import { conv2DBackpropInputConfig } from "./conv-backprop-input";
@@ -39,6 +40,7 @@ export const WASM_KERNELS: readonly KernelConfig[] = [
   fusedBatchNormConfig,
   reluGradConfig,
   transposeConfig,
+  adamUpdateConfig,
 ];
 
 /**
