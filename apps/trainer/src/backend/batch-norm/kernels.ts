@@ -14,7 +14,7 @@ import {
   util,
   zerosLike,
 } from "@tensorflow/tfjs-core";
-import { addressOf, SIMD_LANES, type SimdKernels, simdKernels } from "../simd/module";
+import { addressOf, SIMD_LANES, type SimdKernels, simdKernels, withScratch } from "../simd/module";
 import { type ChannelMoments, channelMoments, normalize, normalizeGrad } from "./math";
 
 /**
@@ -87,16 +87,6 @@ function simdFor(
 ): SimdKernels | null {
   if (backendName !== "wasm" || channels % SIMD_LANES !== 0) return null;
   return simdKernels(backend as BackendWasm);
-}
-
-/** Runs `body` with a temporary wasm buffer of `bytes` bytes, freed afterwards. */
-function withScratch(wasm: BackendWasm, bytes: number, body: (address: number) => void): void {
-  const scratch = wasm.makeOutput([Math.ceil(bytes / 4)], "float32");
-  try {
-    body(addressOf(wasm, scratch));
-  } finally {
-    wasm.disposeData(scratch.dataId);
-  }
 }
 
 function forwardKernel(backendName: SupportedBackend): KernelFunc {

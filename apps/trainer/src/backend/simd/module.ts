@@ -171,3 +171,17 @@ export function addressOf(backend: BackendWasm, tensor: TensorInfo): number {
   if (!data) throw new Error("The tensor is not on the wasm backend.");
   return data.memoryOffset;
 }
+
+/** Runs `body` with a temporary wasm buffer of `bytes` bytes, freed afterwards. */
+export function withScratch(
+  wasm: BackendWasm,
+  bytes: number,
+  body: (address: number) => void,
+): void {
+  const scratch = wasm.makeOutput([Math.ceil(bytes / 4)], "float32");
+  try {
+    body(addressOf(wasm, scratch));
+  } finally {
+    wasm.disposeData(scratch.dataId);
+  }
+}

@@ -6,7 +6,7 @@ import {
   type KernelFunc,
   type TensorInfo,
 } from "@tensorflow/tfjs-core";
-import { addressOf, SIMD_LANES, type SimdKernels, simdKernels } from "../simd/module";
+import { addressOf, SIMD_LANES, type SimdKernels, simdKernels, withScratch } from "../simd/module";
 import { heapView, releaseView } from "./heap-views";
 import {
   conv2d,
@@ -121,23 +121,24 @@ function filterGradOneChannel(
     ? x
     : padOneChannel(backend, x, [padInfo.top, bottom, padInfo.left, right]);
   const grad = backend.makeOutput([filterHeight, filterWidth, 1, outChannels], "float32");
-  const scratch = backend.makeOutput([filterHeight * filterWidth * outChannels * 2], "float32");
-  simd.filterGradOneChannel3(
-    addressOf(backend, padded),
-    addressOf(backend, dy),
-    addressOf(backend, grad),
-    addressOf(backend, scratch),
-    batchSize,
-    inHeight + padInfo.top + bottom,
-    inWidth + padInfo.left + right,
-    outHeight,
-    outWidth,
-    outChannels,
-    filterHeight,
-    strideHeight,
-    strideWidth,
-  );
-  release(backend, scratch);
+  // The kernel sums in float64: eight bytes per filter entry.
+  withScratch(backend, filterHeight * filterWidth * outChannels * 8, (scratch) => {
+    simd.filterGradOneChannel3(
+      addressOf(backend, padded),
+      addressOf(backend, dy),
+      addressOf(backend, grad),
+      scratch,
+      batchSize,
+      inHeight + padInfo.top + bottom,
+      inWidth + padInfo.left + right,
+      outHeight,
+      outWidth,
+      outChannels,
+      filterHeight,
+      strideHeight,
+      strideWidth,
+    );
+  });
   if (!unpadded) release(backend, padded);
   return grad;
 }

@@ -7,7 +7,7 @@ import {
   type TensorInfo,
   util,
 } from "@tensorflow/tfjs-core";
-import { addressOf, SIMD_LANES, simdKernels } from "../simd/module";
+import { addressOf, SIMD_LANES, simdKernels, withScratch } from "../simd/module";
 import { runStock } from "./kernel-calls";
 
 // NOTE: heap views and dataId sharing rely on BackendWasm internals of tfjs-backend-wasm 4.22.0,
@@ -37,15 +37,9 @@ export function sum({ inputs, attrs, backend }: Parameters<KernelFunc>[0]): Tens
   const output = wasm.makeOutput(outShape, "float32");
   const simd = columns % SIMD_LANES === 0 ? simdKernels(wasm) : null;
   if (simd) {
-    const scratch = wasm.makeOutput([(columns * simd.scratchBytesPerChannel) / 4], "float32");
-    simd.columnSums(
-      addressOf(wasm, x),
-      addressOf(wasm, output),
-      rows,
-      columns,
-      addressOf(wasm, scratch),
-    );
-    wasm.disposeData(scratch.dataId);
+    withScratch(wasm, columns * simd.scratchBytesPerChannel, (scratch) => {
+      simd.columnSums(addressOf(wasm, x), addressOf(wasm, output), rows, columns, scratch);
+    });
     return output;
   }
 
