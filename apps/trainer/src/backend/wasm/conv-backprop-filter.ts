@@ -116,11 +116,13 @@ function filterGradOneChannel(
     0,
   );
   const right = Math.max(filterWidth + (outWidth - 1) * strideWidth - padInfo.left - inWidth, 0);
+
   const unpadded = padInfo.top + bottom + padInfo.left + right === 0;
   const padded = unpadded
     ? x
     : padOneChannel(backend, x, [padInfo.top, bottom, padInfo.left, right]);
   const grad = backend.makeOutput([filterHeight, filterWidth, 1, outChannels], "float32");
+
   // The kernel sums in float64: eight bytes per filter entry.
   withScratch(backend, filterHeight * filterWidth * outChannels * 8, (scratch) => {
     simd.filterGradOneChannel3(
