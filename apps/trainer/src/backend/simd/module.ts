@@ -98,8 +98,69 @@ export interface SimdKernels {
   ): void;
   transpose2d(x: number, out: number, rows: number, columns: number): void;
   columnSums(x: number, out: number, rows: number, columns: number, scratch: number): void;
+  winogradFilter(
+    g: number,
+    u: number,
+    channels: number,
+    outChannels: number,
+    scratch: number,
+  ): void;
+  winogradInput(
+    x: number,
+    v: number,
+    images: number,
+    height: number,
+    width: number,
+    channels: number,
+    padTop: number,
+    padLeft: number,
+    tileRows: number,
+    tileColumns: number,
+    scratch: number,
+  ): void;
+  winogradOutput(
+    products: number,
+    y: number,
+    bias: number,
+    relu: number,
+    images: number,
+    outHeight: number,
+    outWidth: number,
+    outChannels: number,
+    tileRows: number,
+    tileColumns: number,
+    scratch: number,
+  ): void;
+  winogradGradientTiles(
+    dy: number,
+    e: number,
+    images: number,
+    outHeight: number,
+    outWidth: number,
+    outChannels: number,
+    tileRows: number,
+    tileColumns: number,
+    scratch: number,
+  ): void;
+  winogradWeightProducts(
+    v: number,
+    e: number,
+    m: number,
+    tiles: number,
+    channels: number,
+    outChannels: number,
+  ): void;
+  winogradFilterGrad(
+    m: number,
+    grad: number,
+    channels: number,
+    outChannels: number,
+    scratch: number,
+  ): void;
   /** Scratch bytes per channel (or column) that the batch-norm kernels and columnSums need. */
   scratchBytesPerChannel: number;
+  /** Scratch bytes that each Winograd transform needs. */
+  winogradScratchBytes: number;
 }
 
 /** Lanes of one SIMD vector: the kernels need channel counts that are multiples of this. */
@@ -159,7 +220,14 @@ export function simdKernels(backend: BackendWasm): SimdKernels | null {
     filterGradOneChannel3: exports.filterGradOneChannel3,
     transpose2d: exports.transpose2d,
     columnSums: exports.columnSums,
+    winogradFilter: exports.winogradFilter,
+    winogradInput: exports.winogradInput,
+    winogradOutput: exports.winogradOutput,
+    winogradGradientTiles: exports.winogradGradientTiles,
+    winogradWeightProducts: exports.winogradWeightProducts,
+    winogradFilterGrad: exports.winogradFilterGrad,
     scratchBytesPerChannel: (exports.SCRATCH_BYTES_PER_CHANNEL as WebAssembly.Global).value,
+    winogradScratchBytes: (exports.WINOGRAD_SCRATCH_BYTES as WebAssembly.Global).value,
   } as SimdKernels;
   instances.set(memory, kernels);
   return kernels;

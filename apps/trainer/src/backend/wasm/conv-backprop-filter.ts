@@ -18,6 +18,8 @@ import {
   transpose,
 } from "./kernel-calls";
 import { patchOffsets, writePatches } from "./patches";
+import { winogradApplies } from "./winograd";
+import { winogradFilterGradient } from "./winograd-filter-grad";
 
 // NOTE: heap views and dataId sharing rely on BackendWasm internals of tfjs-backend-wasm 4.22.0,
 // which apps/trainer/package.json pins exactly; recheck these kernels before changing that version.
@@ -55,6 +57,8 @@ export function conv2DBackpropFilter({
       `Conv2DBackpropFilter on wasm supports dataFormat NHWC only, got ${dataFormat}; use channelsLast layers.`,
     );
   }
+
+  if (winogradApplies(wasm, info)) return winogradFilterGradient(wasm, x, dy, info);
 
   const oneChannel = info.inChannels === 1 && info.filterWidth === 3 && info.outChannels % 8 === 0;
   const simd = oneChannel ? simdKernels(wasm) : null;

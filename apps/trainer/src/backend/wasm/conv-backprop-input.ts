@@ -6,7 +6,8 @@ import {
   type KernelFunc,
   type TensorInfo,
 } from "@tensorflow/tfjs-core";
-import { conv2d, release, reshape, runStock, slice, transpose } from "./kernel-calls";
+import { convolve } from "./conv2d";
+import { release, reshape, runStock, slice, transpose } from "./kernel-calls";
 import { patchOffsets } from "./patches";
 
 // NOTE: heap views and dataId sharing rely on BackendWasm internals of tfjs-backend-wasm 4.22.0,
@@ -74,14 +75,12 @@ export function conv2DBackpropInput({
 
   const reversed = runStock("Reverse", wasm, { x: filter }, { dims: [0, 1] });
   const flipped = transpose(wasm, reversed, [0, 1, 3, 2]);
-  const grad = conv2d(
-    wasm,
-    source,
-    flipped,
-    [1, 1],
-    [1, 1],
-    [top, Math.max(bottom, 0), left, Math.max(right, 0)],
-  );
+  const grad = convolve(wasm, source, flipped, [
+    top,
+    Math.max(bottom, 0),
+    left,
+    Math.max(right, 0),
+  ]);
 
   release(wasm, reversed, flipped);
   if (source !== dy) release(wasm, source);

@@ -11,6 +11,7 @@ import { adamUpdateConfig } from "./adam";
 import { fusedBatchNormConfig } from "./batch-norm";
 import { conv2DBackpropFilterConfig } from "./conv-backprop-filter";
 import { conv2DBackpropInputConfig } from "./conv-backprop-input";
+import { conv2DConfig, fusedConv2DConfig } from "./conv2d";
 import { cpuFallback } from "./cpu-fallback";
 import { recordFusedConv2DAttrs } from "./fused-conv";
 import { registerGradientOverrides } from "./gradients";
@@ -26,6 +27,8 @@ import { transposeConfig } from "./transpose";
 
 /** Kernels this package implements for wasm, replacing the stock kernel where there is one. */
 export const WASM_KERNELS: readonly KernelConfig[] = [
+  conv2DConfig,
+  fusedConv2DConfig,
   conv2DBackpropFilterConfig,
   conv2DBackpropInputConfig,
   maxPoolGradConfig,
