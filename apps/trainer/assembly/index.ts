@@ -11,5 +11,11 @@ export { maxPoolGrad2x2 } from "./max-pool-grad";
 export { reluGrad } from "./relu-grad";
 export { stackPlanes } from "./stack-planes";
 export { transpose2d } from "./transpose";
-export { WINOGRAD_SCRATCH_BYTES, winogradFilter, winogradInput, winogradOutput } from "./winograd";
+export {
+  WINOGRAD_SCRATCH_BYTES,
+  winogradFilter,
+  winogradInput,
+  winogradOutput,
+  winogradProducts,
+} from "./winograd";
 export { winogradFilterGrad, winogradGradientTiles, winogradWeightProducts } from "./winograd-grad";

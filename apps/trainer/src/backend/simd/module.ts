@@ -131,6 +131,14 @@ export interface SimdKernels {
     tileColumns: number,
     scratch: number,
   ): void;
+  winogradProducts(
+    v: number,
+    u: number,
+    p: number,
+    tiles: number,
+    channels: number,
+    outChannels: number,
+  ): void;
   winogradGradientTiles(
     dy: number,
     e: number,
@@ -223,6 +231,7 @@ export function simdKernels(backend: BackendWasm): SimdKernels | null {
     winogradFilter: exports.winogradFilter,
     winogradInput: exports.winogradInput,
     winogradOutput: exports.winogradOutput,
+    winogradProducts: exports.winogradProducts,
     winogradGradientTiles: exports.winogradGradientTiles,
     winogradWeightProducts: exports.winogradWeightProducts,
     winogradFilterGrad: exports.winogradFilterGrad,

@@ -1,11 +1,7 @@
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import type { backend_util, TensorInfo } from "@tensorflow/tfjs-core";
 import { addressOf, SIMD_LANES, type SimdKernels, simdKernels, withScratch } from "../simd/module";
-import { heapView, releaseView } from "./heap-views";
 import { release } from "./kernel-calls";
-
-// NOTE: heap views rely on BackendWasm internals of tfjs-backend-wasm 4.22.0, which
-// apps/trainer/package.json pins exactly; recheck this module before changing that version.
 
 /** Points of the 6x6 windows of the Winograd transform F(4x4, 3x3), one product each. */
 export const WINDOW_POINTS = 36;
@@ -14,15 +10,16 @@ export const WINDOW_POINTS = 36;
  * Output tiles per round of transforms and products. A round's transformed input and products
  * take 36 * tiles * channels floats each, and rounds this small keep them in the caches. On the
  * 2-core benchmark machine, the VGG model's 3x3 convolutions at batch 128 took about the same time
- * with rounds of 32 to 192 tiles. Rounds of 1,024 tiles took up to 30% longer.
+ * with rounds of 64 and 128 tiles. With 256 tiles, its 14x14x64 layer took 25% longer.
  */
-const TILES_PER_ROUND = 128;
+const TILES_PER_ROUND = 64;
 
 /**
- * Minimum output tiles for the Winograd path. For fewer tiles, as in one 28x28 image, the 36
- * product calls cost more than the multiplications they save.
+ * Minimum output tiles for the Winograd path, below which the transforms cost more than the
+ * multiplications they save. On the 2-core benchmark machine, one 14x14x64 image (16 tiles) took
+ * 0.41 ms against XNNPACK's 0.56 ms, and one 7x7x64 image (4 tiles) 0.24 ms against 0.15 ms.
  */
-const MIN_TILES = 64;
+const MIN_TILES = 16;
 
 /** Epilogue of the Winograd convolution: an optional bias of outChannels, then optional ReLU. */
 export interface ConvEpilogue {
@@ -116,10 +113,12 @@ export function transformWindows(
 /**
  * Computes a 3x3 stride-1 convolution of x [batch, inHeight, inWidth, inChannels] with filter
  * [3, 3, inChannels, outChannels] as Winograd F(4x4, 3x3). The 6x6 input windows and the filter
- * are transformed, and each of the 36 window points becomes one XNNPACK matrix product of [tiles,
+ * are transformed, and each of the 36 window points becomes one matrix product of [tiles,
  * inChannels] by [inChannels, outChannels]. The products are transformed back into 4x4 output
  * tiles. That takes 36 multiplications per tile and channel pair where the direct convolution
- * takes 144. Call only where winogradApplies returns true.
+ * takes 144. The products run in a SIMD kernel rather than XNNPACK, which was about 13% slower
+ * for them on the 2-core benchmark machine, mostly in per-call setup. Call only where
+ * winogradApplies returns true.
  */
 export function winogradConv2d(
   backend: BackendWasm,
@@ -140,7 +139,6 @@ export function winogradConv2d(
   const products = backend.makeOutput([WINDOW_POINTS, roundTiles, outChannels], "float32");
   const y = backend.makeOutput([batchSize, outHeight, outWidth, outChannels], "float32");
   const outputImageBytes = outHeight * outWidth * outChannels * 4;
-  let multiply: PointProducts | null = null;
 
   withScratch(backend, simd.winogradScratchBytes, (scratch) => {
     simd.winogradFilter(
@@ -154,11 +152,14 @@ export function winogradConv2d(
       const images = Math.min(imagesPerRound, batchSize - first);
       const tiles = images * tilesPerImage;
       transformWindows(backend, x, windows, info, first, images, scratch);
-      if (multiply?.tiles !== tiles) {
-        multiply?.release();
-        multiply = new PointProducts(backend, windows, transformed, products, tiles);
-      }
-      multiply.run();
+      simd.winogradProducts(
+        addressOf(backend, windows),
+        addressOf(backend, transformed),
+        addressOf(backend, products),
+        tiles,
+        inChannels,
+        outChannels,
+      );
       simd.winogradOutput(
         addressOf(backend, products),
         addressOf(backend, y) + first * outputImageBytes,
@@ -174,83 +175,6 @@ export function winogradConv2d(
       );
     }
   });
-  (multiply as PointProducts | null)?.release();
   release(backend, transformed, windows, products);
   return y;
-}
-
-interface XnnpackExports {
-  BatchMatMul(
-    aId: number,
-    aShape: number,
-    aRank: number,
-    bId: number,
-    bShape: number,
-    bRank: number,
-    transposeA: number,
-    transposeB: number,
-    outId: number,
-  ): void;
-}
-
-/**
- * Matrix products of one round, [tiles, inChannels] by [inChannels, outChannels] for each of the
- * 36 window points, written into `products`. It calls the backend's BatchMatMul export directly
- * on views of the round's buffers, because the stock kernel function allocates an output and two
- * reshapes per call. Reusing the views also lets later rounds reuse the operators that XNNPACK
- * cached for them, where a new filter view per call made XNNPACK pack the filter again.
- */
-class PointProducts {
-  private readonly views: TensorInfo[] = [];
-  private readonly shapes: TensorInfo;
-  private readonly calls: [number, number, number][] = [];
-
-  constructor(
-    private readonly backend: BackendWasm,
-    windows: TensorInfo,
-    transformed: TensorInfo,
-    products: TensorInfo,
-    readonly tiles: number,
-  ) {
-    const [, inChannels, outChannels] = transformed.shape as [number, number, number];
-    this.shapes = backend.makeOutput([6], "int32");
-    (backend.typedArrayFromHeap(this.shapes) as Int32Array).set([
-      1,
-      tiles,
-      inChannels,
-      1,
-      inChannels,
-      outChannels,
-    ]);
-    const idOf = (view: TensorInfo) => {
-      this.views.push(view);
-      return (backend.dataIdMap.get(view.dataId) as { id: number }).id;
-    };
-    for (let point = 0; point < WINDOW_POINTS; point++) {
-      this.calls.push([
-        idOf(heapView(backend, windows, point * tiles * inChannels, [1, tiles, inChannels])),
-        idOf(
-          heapView(backend, transformed, point * inChannels * outChannels, [
-            1,
-            inChannels,
-            outChannels,
-          ]),
-        ),
-        idOf(heapView(backend, products, point * tiles * outChannels, [1, tiles, outChannels])),
-      ]);
-    }
-  }
-
-  run(): void {
-    const xnnpack = (this.backend.wasm as unknown as { asm: XnnpackExports }).asm;
-    const shapes = addressOf(this.backend, this.shapes);
-    for (const [a, b, out] of this.calls) {
-      xnnpack.BatchMatMul(a, shapes, 3, b, shapes + 12, 3, 0, 0, out);
-    }
-  }
-
-  release(): void {
-    for (const view of this.views) releaseView(this.backend, view);
-    release(this.backend, this.shapes);
-  }
 }
