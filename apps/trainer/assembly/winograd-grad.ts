@@ -165,13 +165,13 @@ export function winogradWeightProducts(
         let vAt = vPoint + c;
         let eAt = ePoint + o;
         for (let t: usize = 0; t < count; t++) {
-          const inputs = v128.load(vAt);
           const low = v128.load(eAt);
           const high = v128.load(eAt + 16);
-          const s0 = v128.shuffle<f32>(inputs, inputs, 0, 0, 0, 0);
-          const s1 = v128.shuffle<f32>(inputs, inputs, 1, 1, 1, 1);
-          const s2 = v128.shuffle<f32>(inputs, inputs, 2, 2, 2, 2);
-          const s3 = v128.shuffle<f32>(inputs, inputs, 3, 3, 3, 3);
+          // Splatting loads leave the shuffle unit, which floating-point adds share, to the adds.
+          const s0 = v128.load32_splat(vAt);
+          const s1 = v128.load32_splat(vAt + 4);
+          const s2 = v128.load32_splat(vAt + 8);
+          const s3 = v128.load32_splat(vAt + 12);
           a0 = f32x4.add(a0, f32x4.mul(s0, low));
           b0 = f32x4.add(b0, f32x4.mul(s0, high));
           a1 = f32x4.add(a1, f32x4.mul(s1, low));
@@ -196,12 +196,11 @@ export function winogradWeightProducts(
         let vAt = vPoint + c;
         let eAt = ePoint + o;
         for (let t: usize = 0; t < count; t++) {
-          const inputs = v128.load(vAt);
           const values = v128.load(eAt);
-          a0 = f32x4.add(a0, f32x4.mul(v128.shuffle<f32>(inputs, inputs, 0, 0, 0, 0), values));
-          a1 = f32x4.add(a1, f32x4.mul(v128.shuffle<f32>(inputs, inputs, 1, 1, 1, 1), values));
-          a2 = f32x4.add(a2, f32x4.mul(v128.shuffle<f32>(inputs, inputs, 2, 2, 2, 2), values));
-          a3 = f32x4.add(a3, f32x4.mul(v128.shuffle<f32>(inputs, inputs, 3, 3, 3, 3), values));
+          a0 = f32x4.add(a0, f32x4.mul(v128.load32_splat(vAt), values));
+          a1 = f32x4.add(a1, f32x4.mul(v128.load32_splat(vAt + 4), values));
+          a2 = f32x4.add(a2, f32x4.mul(v128.load32_splat(vAt + 8), values));
+          a3 = f32x4.add(a3, f32x4.mul(v128.load32_splat(vAt + 12), values));
           vAt += inBytes;
           eAt += outBytes;
         }
