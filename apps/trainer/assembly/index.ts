@@ -6,6 +6,7 @@ export {
   columnSums,
   SCRATCH_BYTES_PER_CHANNEL,
 } from "./batch-norm";
+export { convOneChannel } from "./conv-one-channel";
 export { filterGradOneChannel3 } from "./filter-grad";
 export { maxPoolGrad2x2 } from "./max-pool-grad";
 export { reluGrad } from "./relu-grad";

@@ -221,6 +221,45 @@ describe("Conv2DBackpropInput on wasm", () => {
   });
 });
 
+describe("Conv2D of one-channel images on wasm", () => {
+  // 36 output channels run one block of 32 in registers and one vector of 4 after it.
+  const cases: ConvCase[] = [
+    ...CONV_CASES.filter((c) => c.inputShape[3] === 1 && c.outChannels % 4 === 0),
+    { inputShape: [2, 9, 10, 1], kernelSize: 3, outChannels: 36, stride: 1, pad: "same" },
+  ];
+
+  test("covers a block of 32 and a tail", () => {
+    expect(cases.map((c) => c.outChannels)).toEqual(expect.arrayContaining([4, 32, 36]));
+  });
+
+  test.each(cases.map((c) => [describeConv(c), c] as const))("matches cpu for %s", (_, c) => {
+    const filterShape: [number, number, number, number] = [
+      c.kernelSize,
+      c.kernelSize,
+      1,
+      c.outChannels,
+    ];
+    const xValues = randomValues(tf.util.sizeFromShape(c.inputShape), 13);
+    const filterValues = randomValues(tf.util.sizeFromShape(filterShape), 14);
+    const biasValues = randomValues(c.outChannels, 15);
+    expectSameOnBothBackends(() => {
+      const x = tf.tensor4d(xValues, c.inputShape);
+      const filter = tf.tensor4d(filterValues, filterShape);
+      return [
+        tf.conv2d(x, filter, c.stride, c.pad),
+        tf.fused.conv2d({
+          x,
+          filter,
+          bias: tf.tensor1d(biasValues),
+          strides: c.stride,
+          pad: c.pad,
+          activation: "relu",
+        }),
+      ];
+    });
+  });
+});
+
 describe("conv2d gradients on wasm", () => {
   test.each([
     ["relu", 1, "valid"],

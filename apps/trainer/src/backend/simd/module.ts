@@ -97,6 +97,23 @@ export interface SimdKernels {
     strideWidth: number,
   ): void;
   transpose2d(x: number, out: number, rows: number, columns: number): void;
+  convOneChannel(
+    x: number,
+    filter: number,
+    bias: number,
+    relu: number,
+    y: number,
+    images: number,
+    inHeight: number,
+    inWidth: number,
+    outHeight: number,
+    outWidth: number,
+    outChannels: number,
+    filterHeight: number,
+    filterWidth: number,
+    strideHeight: number,
+    strideWidth: number,
+  ): void;
   columnSums(x: number, out: number, rows: number, columns: number, scratch: number): void;
   winogradFilter(
     g: number,
@@ -227,6 +244,7 @@ export function simdKernels(backend: BackendWasm): SimdKernels | null {
     adamUpdate: exports.adamUpdate,
     filterGradOneChannel3: exports.filterGradOneChannel3,
     transpose2d: exports.transpose2d,
+    convOneChannel: exports.convOneChannel,
     columnSums: exports.columnSums,
     winogradFilter: exports.winogradFilter,
     winogradInput: exports.winogradInput,

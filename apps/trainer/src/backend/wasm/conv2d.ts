@@ -9,6 +9,7 @@ import {
   type TensorInfo,
   util,
 } from "@tensorflow/tfjs-core";
+import { convOneChannel, convOneChannelApplies } from "./conv-one-channel";
 import { runStock, type SpatialPadding } from "./kernel-calls";
 import { winogradApplies, winogradConv2d } from "./winograd";
 
@@ -27,12 +28,16 @@ function convInfo(x: TensorInfo, filter: TensorInfo, attrs: Conv2DAttrs): backen
   );
 }
 
-/** Conv2D: the Winograd convolution where it applies, else the stock XNNPACK kernel. */
+/**
+ * Conv2D: the Winograd convolution or the one-channel SIMD kernel where one applies, else the
+ * stock XNNPACK kernel.
+ */
 export function conv2D({ inputs, attrs, backend }: Parameters<KernelFunc>[0]): TensorInfo {
   const wasm = backend as BackendWasm;
   const { x, filter } = inputs as { x: TensorInfo; filter: TensorInfo };
   const info = convInfo(x, filter, attrs as unknown as Conv2DAttrs);
   if (winogradApplies(wasm, info)) return winogradConv2d(wasm, x, filter, info);
+  if (convOneChannelApplies(wasm, info)) return convOneChannel(wasm, x, filter, info);
   return runStock("Conv2D", wasm, inputs, attrs);
 }
 
@@ -58,8 +63,8 @@ export function convolve(
 }
 
 /**
- * FusedConv2D: the Winograd convolution where it applies and the epilogue is a per-channel bias
- * and a linear or ReLU activation, else the stock XNNPACK kernel.
+ * FusedConv2D: as conv2D where the epilogue is a per-channel bias and a linear or ReLU activation,
+ * else the stock XNNPACK kernel.
  */
 export function fusedConv2D({ inputs, attrs, backend }: Parameters<KernelFunc>[0]): TensorInfo {
   const wasm = backend as BackendWasm;
@@ -74,13 +79,10 @@ export function fusedConv2D({ inputs, attrs, backend }: Parameters<KernelFunc>[0
   const activation = fused.activation ?? "linear";
   const plainBias =
     !bias || (bias.dtype === "float32" && util.sizeFromShape(bias.shape) === info.outChannels);
-  if (
-    (activation === "linear" || activation === "relu") &&
-    !preluActivationWeights &&
-    plainBias &&
-    winogradApplies(wasm, info)
-  ) {
-    return winogradConv2d(wasm, x, filter, info, { bias, relu: activation === "relu" });
+  if ((activation === "linear" || activation === "relu") && !preluActivationWeights && plainBias) {
+    const epilogue = { bias, relu: activation === "relu" };
+    if (winogradApplies(wasm, info)) return winogradConv2d(wasm, x, filter, info, epilogue);
+    if (convOneChannelApplies(wasm, info)) return convOneChannel(wasm, x, filter, info, epilogue);
   }
   return runStock("FusedConv2D", wasm, inputs, attrs);
 }
