@@ -4,7 +4,7 @@
 // (B^T d B) * (A dy A^T), and the filter gradient is G^T times that times G. The sums are 36
 // [channels, tiles] by [tiles, outChannels] products, a quarter of the direct multiplications.
 
-import { TILE, WINDOW, WINDOW_BYTES } from "./winograd";
+import { copyWindow, TILE, WINDOW, WINOGRAD_SCRATCH_BYTES } from "./winograd";
 
 /**
  * Applies A to four vectors, writing six: A = [1 0 0 0; 1 1 1 1; 1 -1 1 -1; 1 2 4 8; 1 -2 4 -8;
@@ -63,7 +63,7 @@ function filterGradColumn(src: usize, srcStep: usize, dst: usize, dstStep: usize
  * Writes the transformed output-gradient tiles e[k][tile][o] = (A dy A^T)[k / 6][k % 6], where dy
  * is the 4x4 tile of channel o at output pixel (4 * tileRow, 4 * tileColumn), with zeros outside
  * [outHeight, outWidth]. Tiles are numbered as in winogradInput. dy is NHWC [images, outHeight,
- * outWidth, outChannels]; `scratch` needs WINOGRAD_SCRATCH_BYTES.
+ * outWidth, outChannels]; `scratch` needs WINOGRAD_SCRATCH_BYTES + 64 * outChannels bytes.
  */
 export function winogradGradientTiles(
   dy: usize,
@@ -79,37 +79,26 @@ export function winogradGradientTiles(
   const channelBytes = (<usize>outChannels) << 2;
   const rowBytes = <usize>outWidth * channelBytes;
   const matrixBytes = <usize>images * <usize>tileRows * <usize>tileColumns * channelBytes;
-  const block = scratch + WINDOW_BYTES;
-  const tileBytes: usize = 16 * 16;
+  // A zero-padded copy of the tile, all channels, for tiles that reach past the edge.
+  const block = scratch + WINOGRAD_SCRATCH_BYTES;
   let tile = 0;
   for (let image = 0; image < images; image++) {
     const imageAt = dy + <usize>image * <usize>outHeight * rowBytes;
     for (let tileRow = 0; tileRow < tileRows; tileRow++) {
       const top = tileRow * TILE;
-      const rows = min(TILE, outHeight - top);
       for (let tileColumn = 0; tileColumn < tileColumns; tileColumn++) {
         const left = tileColumn * TILE;
-        const columns = min(TILE, outWidth - left);
-        const inside = rows === TILE && columns === TILE;
+        let tileAt = imageAt + <usize>top * rowBytes + <usize>left * channelBytes;
+        let sourceRowBytes = rowBytes;
+        if (top + TILE > outHeight || left + TILE > outWidth) {
+          copyWindow(imageAt, block, top, left, outHeight, outWidth, <usize>TILE, channelBytes);
+          tileAt = block;
+          sourceRowBytes = <usize>TILE * channelBytes;
+        }
         const target = e + <usize>tile * channelBytes;
         for (let o: usize = 0; o < channelBytes; o += 16) {
-          let source = imageAt + <usize>top * rowBytes + <usize>left * channelBytes + o;
-          let sourceRowBytes = rowBytes;
-          let sourceStep = channelBytes;
-          if (!inside) {
-            memory.fill(block, 0, tileBytes);
-            for (let r = 0; r < rows; r++) {
-              for (let s = 0; s < columns; s++) {
-                v128.store(
-                  block + <usize>(r * TILE + s) * 16,
-                  v128.load(source + <usize>r * rowBytes + <usize>s * channelBytes),
-                );
-              }
-            }
-            source = block;
-            sourceRowBytes = <usize>TILE * 16;
-            sourceStep = 16;
-          }
+          const source = tileAt + o;
+          const sourceStep = channelBytes;
           // Along each row first (dy A^T), then down each of the six columns (A (dy A^T)).
           for (let r: usize = 0; r < <usize>TILE; r++) {
             gradientColumn(source + r * sourceRowBytes, sourceStep, scratch + r * WINDOW * 16, 16);

@@ -2,12 +2,12 @@
 // matrix products over 6x6 input tiles, each giving a 4x4 output tile, with 36 multiplications
 // per tile and channel pair instead of 144. Every kernel works on four channels per vector, so
 // channel counts must be multiples of 4. Callers pass byte addresses in the memory this module
-// imports; `scratch` needs WINOGRAD_SCRATCH_BYTES.
+// imports; `scratch` needs WINOGRAD_SCRATCH_BYTES, and more where a kernel says so.
 
 /** Bytes of one 6x6 window of vectors. */
 export const WINDOW_BYTES: usize = 36 * 16;
 
-/** Bytes of scratch each transform needs: two windows. */
+/** Bytes of scratch that every transform needs: two windows of one channel vector. */
 export const WINOGRAD_SCRATCH_BYTES: i32 = 2 * <i32>WINDOW_BYTES;
 
 export const TILE: i32 = 4;
@@ -115,7 +115,8 @@ export function winogradFilter(
  * Writes the transformed input tiles v[k][tile][c] = (B^T d B)[k / 6][k % 6], where d is the 6x6
  * window of channel c whose top-left corner is input pixel (4 * tileRow - padTop, 4 * tileColumn -
  * padLeft), with zeros outside the image. x is NHWC [images, height, width, channels], tiles are
- * numbered image by image in row-major order.
+ * numbered image by image in row-major order. `scratch` needs WINOGRAD_SCRATCH_BYTES + 144 *
+ * channels bytes.
  */
 export function winogradInput(
   x: usize,
@@ -133,8 +134,9 @@ export function winogradInput(
   const channelBytes = (<usize>channels) << 2;
   const rowBytes = <usize>width * channelBytes;
   const matrixBytes = <usize>images * <usize>tileRows * <usize>tileColumns * channelBytes;
-  // A window as 36 vectors, for tiles that reach past the image's edge.
-  const window = scratch + WINDOW_BYTES;
+  // A zero-padded copy of the window, all channels, for tiles that reach past the image's edge.
+  const window = scratch + WINOGRAD_SCRATCH_BYTES;
+  const windowRowBytes = WINDOW * channelBytes;
   let tile = 0;
   for (let image = 0; image < images; image++) {
     const imageAt = x + <usize>image * <usize>height * rowBytes;
@@ -142,40 +144,23 @@ export function winogradInput(
       const top = tileRow * TILE - padTop;
       for (let tileColumn = 0; tileColumn < tileColumns; tileColumn++) {
         const left = tileColumn * TILE - padLeft;
-        const inside =
-          top >= 0 && left >= 0 && top + <i32>WINDOW <= height && left + <i32>WINDOW <= width;
+        let source = imageAt + <usize>top * rowBytes + <usize>left * channelBytes;
+        let sourceRowBytes = rowBytes;
+        if (top < 0 || left < 0 || top + <i32>WINDOW > height || left + <i32>WINDOW > width) {
+          copyWindow(imageAt, window, top, left, height, width, WINDOW, channelBytes);
+          source = window;
+          sourceRowBytes = windowRowBytes;
+        }
         const target = v + <usize>tile * channelBytes;
         for (let c: usize = 0; c < channelBytes; c += 16) {
-          let source: usize;
-          let sourceRowBytes: usize;
-          let sourceStep: usize;
-          if (inside) {
-            source = imageAt + <usize>top * rowBytes + <usize>left * channelBytes + c;
-            sourceRowBytes = rowBytes;
-            sourceStep = channelBytes;
-          } else {
-            for (let i = 0; i < <i32>WINDOW; i++) {
-              const row = top + i;
-              for (let j = 0; j < <i32>WINDOW; j++) {
-                const column = left + j;
-                const at = window + (<usize>i * WINDOW + <usize>j) * 16;
-                if (row >= 0 && row < height && column >= 0 && column < width) {
-                  v128.store(
-                    at,
-                    v128.load(imageAt + <usize>row * rowBytes + <usize>column * channelBytes + c),
-                  );
-                } else {
-                  v128.store(at, f32x4.splat(0));
-                }
-              }
-            }
-            source = window;
-            sourceRowBytes = WINDOW * 16;
-            sourceStep = 16;
-          }
           // Along each row first (d B), then down each column (B^T (d B)).
           for (let i: usize = 0; i < WINDOW; i++) {
-            inputColumn(source + i * sourceRowBytes, sourceStep, scratch + i * WINDOW * 16, 16);
+            inputColumn(
+              source + i * sourceRowBytes + c,
+              channelBytes,
+              scratch + i * WINDOW * 16,
+              16,
+            );
           }
           for (let j: usize = 0; j < WINDOW; j++) {
             inputColumn(
@@ -189,6 +174,37 @@ export function winogradInput(
         tile++;
       }
     }
+  }
+}
+
+/**
+ * Copies the size x size window of all channels at (top, left) of an NHWC image into `window`,
+ * with zeros where it reaches past the image's edge, as rows of size * channelBytes bytes.
+ */
+export function copyWindow(
+  imageAt: usize,
+  window: usize,
+  top: i32,
+  left: i32,
+  height: i32,
+  width: i32,
+  size: usize,
+  channelBytes: usize,
+): void {
+  const windowRowBytes = size * channelBytes;
+  memory.fill(window, 0, size * windowRowBytes);
+  const first = max(0, -left);
+  const last = min(<i32>size, width - left);
+  if (last <= first) return;
+  const rowBytes = <usize>width * channelBytes;
+  for (let i = 0; i < <i32>size; i++) {
+    const row = top + i;
+    if (row < 0 || row >= height) continue;
+    memory.copy(
+      window + <usize>i * windowRowBytes + <usize>first * channelBytes,
+      imageAt + <usize>row * rowBytes + <usize>(left + first) * channelBytes,
+      <usize>(last - first) * channelBytes,
+    );
   }
 }
 

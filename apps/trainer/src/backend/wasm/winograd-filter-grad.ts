@@ -2,7 +2,7 @@ import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import type { backend_util, TensorInfo } from "@tensorflow/tfjs-core";
 import { addressOf, type SimdKernels, simdKernels, withScratch } from "../simd/module";
 import { release } from "./kernel-calls";
-import { transformWindows, WINDOW_POINTS, winogradTiling } from "./winograd";
+import { transformWindows, WINDOW_POINTS, winogradScratchBytes, winogradTiling } from "./winograd";
 
 /**
  * Output tiles per round. A round's transformed input and output gradient take 36 * tiles *
@@ -39,7 +39,7 @@ export function winogradFilterGradient(
   (backend.typedArrayFromHeap(sums) as Float32Array).fill(0);
   const outputImageBytes = outHeight * outWidth * outChannels * 4;
 
-  withScratch(backend, simd.winogradScratchBytes, (scratch) => {
+  withScratch(backend, winogradScratchBytes(simd, info), (scratch) => {
     for (let first = 0; first < batchSize; first += imagesPerRound) {
       const images = Math.min(imagesPerRound, batchSize - first);
       transformWindows(backend, x, windows, info, first, images, scratch);

@@ -81,6 +81,17 @@ export function winogradTiling(
 }
 
 /**
+ * Returns the scratch bytes that the transforms of a convolution need: a window of one channel
+ * vector, twice, and one window of every input channel or one 4x4 tile of every output channel
+ * for tiles at the image's edge.
+ */
+export function winogradScratchBytes(simd: SimdKernels, info: backend_util.Conv2DInfo): number {
+  return (
+    simd.winogradScratchBytes + WINDOW_POINTS * 4 * Math.max(info.inChannels, info.outChannels)
+  );
+}
+
+/**
  * Writes the transformed 6x6 input windows of `images` images from `first` on into `windows`
  * [36, tiles, inChannels], with the padding that `info` gives.
  */
@@ -140,7 +151,7 @@ export function winogradConv2d(
   const y = backend.makeOutput([batchSize, outHeight, outWidth, outChannels], "float32");
   const outputImageBytes = outHeight * outWidth * outChannels * 4;
 
-  withScratch(backend, simd.winogradScratchBytes, (scratch) => {
+  withScratch(backend, winogradScratchBytes(simd, info), (scratch) => {
     simd.winogradFilter(
       addressOf(backend, filter),
       addressOf(backend, transformed),
