@@ -11,6 +11,7 @@ import * as tf from "@tensorflow/tfjs";
 import { pino } from "pino";
 import { selectBackend } from "../src/backend";
 import { buildModel, IMAGE_SHAPE, NUM_CLASSES } from "../src/models";
+import { createOptimizer } from "../src/train/config";
 
 interface KernelTotals {
   calls: number;
@@ -88,7 +89,7 @@ async function main(): Promise<void> {
   wrapWasmKernels();
 
   const model = buildModel({ architecture, seed: 42, dropout: 0.25 });
-  model.compile({ optimizer: tf.train.adam(1e-3), loss: "categoricalCrossentropy" });
+  model.compile({ optimizer: createOptimizer("adam", 1e-3), loss: "categoricalCrossentropy" });
   const images = tf.randomUniform([batch, ...IMAGE_SHAPE], 0, 1, "float32", 1);
   const labels = tf.oneHot(
     tf.randomUniform([batch], 0, NUM_CLASSES, "int32", 2) as tf.Tensor1D,
