@@ -4,7 +4,7 @@
 // (B^T d B) * (A dy A^T), and the filter gradient is G^T times that times G. The sums are 36
 // [channels, tiles] by [tiles, outChannels] products, a quarter of the direct multiplications.
 
-import { copyWindow, TILE, WINDOW, WINOGRAD_SCRATCH_BYTES } from "./winograd";
+import { copyWindow, pointStride, TILE, WINDOW, WINOGRAD_SCRATCH_BYTES } from "./winograd";
 
 /**
  * Applies A to four vectors, writing six: A = [1 0 0 0; 1 1 1 1; 1 -1 1 -1; 1 2 4 8; 1 -2 4 -8;
@@ -62,7 +62,7 @@ function filterGradColumn(src: usize, srcStep: usize, dst: usize, dstStep: usize
 /**
  * Writes the transformed output-gradient tiles e[k][tile][o] = (A dy A^T)[k / 6][k % 6], where dy
  * is the 4x4 tile of channel o at output pixel (4 * tileRow, 4 * tileColumn), with zeros outside
- * [outHeight, outWidth]. Tiles are numbered as in winogradInput. dy is NHWC [images, outHeight,
+ * [outHeight, outWidth]. Tiles are numbered, and the matrices spaced, as in winogradInput. dy is NHWC [images, outHeight,
  * outWidth, outChannels]; `scratch` needs WINOGRAD_SCRATCH_BYTES + 64 * outChannels bytes.
  */
 export function winogradGradientTiles(
@@ -78,7 +78,10 @@ export function winogradGradientTiles(
 ): void {
   const channelBytes = (<usize>outChannels) << 2;
   const rowBytes = <usize>outWidth * channelBytes;
-  const matrixBytes = <usize>images * <usize>tileRows * <usize>tileColumns * channelBytes;
+  const matrixBytes = pointStride(
+    <usize>images * <usize>tileRows * <usize>tileColumns,
+    channelBytes,
+  );
   // A zero-padded copy of the tile, all channels, for tiles that reach past the edge.
   const block = scratch + WINOGRAD_SCRATCH_BYTES;
   let tile = 0;
@@ -136,8 +139,8 @@ export function winogradWeightProducts(
   const outBytes = (<usize>outChannels) << 2;
   const count = <usize>tiles;
   for (let point: usize = 0; point < 36; point++) {
-    const vPoint = v + point * count * inBytes;
-    const ePoint = e + point * count * outBytes;
+    const vPoint = v + point * pointStride(count, inBytes);
+    const ePoint = e + point * pointStride(count, outBytes);
     const mPoint = m + point * <usize>channels * outBytes;
     for (let c: usize = 0; c < inBytes; c += 16) {
       const mRows = mPoint + (c >> 2) * outBytes;

@@ -2,7 +2,13 @@ import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import type { backend_util, TensorInfo } from "@tensorflow/tfjs-core";
 import { addressOf, type SimdKernels, simdKernels, withScratch } from "../simd/module";
 import { release } from "./kernel-calls";
-import { transformWindows, WINDOW_POINTS, winogradScratchBytes, winogradTiling } from "./winograd";
+import {
+  pointMatrices,
+  transformWindows,
+  WINDOW_POINTS,
+  winogradScratchBytes,
+  winogradTiling,
+} from "./winograd";
 
 /**
  * Output tiles per round. A round's transformed input and output gradient take 36 * tiles *
@@ -33,8 +39,8 @@ export function winogradFilterGradient(
   );
 
   const sums = backend.makeOutput([WINDOW_POINTS, inChannels, outChannels], "float32");
-  const windows = backend.makeOutput([WINDOW_POINTS, roundTiles, inChannels], "float32");
-  const gradients = backend.makeOutput([WINDOW_POINTS, roundTiles, outChannels], "float32");
+  const windows = pointMatrices(backend, roundTiles, inChannels);
+  const gradients = pointMatrices(backend, roundTiles, outChannels);
   const grad = backend.makeOutput([3, 3, inChannels, outChannels], "float32");
   (backend.typedArrayFromHeap(sums) as Float32Array).fill(0);
   const outputImageBytes = outHeight * outWidth * outChannels * 4;

@@ -49,6 +49,20 @@ export function winogradApplies(backend: BackendWasm, info: backend_util.Conv2DI
   );
 }
 
+/**
+ * Floats between consecutive window points' matrices in the transform buffers: the 64 bytes of
+ * gap that pointStride in assembly/winograd.ts adds.
+ */
+const POINT_GAP_FLOATS = 16;
+
+/**
+ * Allocates the 36 [tiles, channels] matrices of one round's transformed windows or products,
+ * with the gaps between them that the SIMD kernels expect.
+ */
+export function pointMatrices(backend: BackendWasm, tiles: number, channels: number): TensorInfo {
+  return backend.makeOutput([WINDOW_POINTS * (tiles * channels + POINT_GAP_FLOATS)], "float32");
+}
+
 /** Output tiles of a Winograd convolution, taken in rounds of whole images. */
 export interface WinogradTiling {
   tileRows: number;
@@ -93,7 +107,7 @@ export function winogradScratchBytes(simd: SimdKernels, info: backend_util.Conv2
 
 /**
  * Writes the transformed 6x6 input windows of `images` images from `first` on into `windows`
- * [36, tiles, inChannels], with the padding that `info` gives.
+ * (pointMatrices of inChannels), with the padding that `info` gives.
  */
 export function transformWindows(
   backend: BackendWasm,
@@ -146,8 +160,8 @@ export function winogradConv2d(
   );
 
   const transformed = backend.makeOutput([WINDOW_POINTS, inChannels, outChannels], "float32");
-  const windows = backend.makeOutput([WINDOW_POINTS, roundTiles, inChannels], "float32");
-  const products = backend.makeOutput([WINDOW_POINTS, roundTiles, outChannels], "float32");
+  const windows = pointMatrices(backend, roundTiles, inChannels);
+  const products = pointMatrices(backend, roundTiles, outChannels);
   const y = backend.makeOutput([batchSize, outHeight, outWidth, outChannels], "float32");
   const outputImageBytes = outHeight * outWidth * outChannels * 4;
 
