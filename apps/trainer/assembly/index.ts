@@ -8,6 +8,7 @@ export {
 } from "./batch-norm";
 export { convOneChannel } from "./conv-one-channel";
 export { filterGradOneChannel3 } from "./filter-grad";
+export { matMul } from "./mat-mul";
 export { maxPoolGrad2x2 } from "./max-pool-grad";
 export { reluGrad } from "./relu-grad";
 export { stackPlanes } from "./stack-planes";

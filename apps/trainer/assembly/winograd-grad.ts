@@ -4,6 +4,7 @@
 // (B^T d B) * (A dy A^T), and the filter gradient is G^T times that times G. The sums are 36
 // [channels, tiles] by [tiles, outChannels] products, a quarter of the direct multiplications.
 
+import { multiplyInto } from "./mat-mul";
 import { copyWindow, pointStride, TILE, WINDOW, WINOGRAD_SCRATCH_BYTES } from "./winograd";
 
 /**
@@ -124,8 +125,7 @@ export function winogradGradientTiles(
 /**
  * Adds the sums over tiles of v[k][tile][c] * e[k][tile][o] to m[k][c][o], for the 36 window
  * points k: v and e as winogradInput and winogradGradientTiles write them for `tiles` tiles, m as
- * 36 matrices [channels, outChannels]. Each pass keeps a block of four input channels by eight
- * output channels in eight vector registers across all tiles.
+ * 36 matrices [channels, outChannels].
  */
 export function winogradWeightProducts(
   v: usize,
@@ -137,77 +137,18 @@ export function winogradWeightProducts(
 ): void {
   const inBytes = (<usize>channels) << 2;
   const outBytes = (<usize>outChannels) << 2;
-  const count = <usize>tiles;
   for (let point: usize = 0; point < 36; point++) {
-    const vPoint = v + point * pointStride(count, inBytes);
-    const ePoint = e + point * pointStride(count, outBytes);
-    const mPoint = m + point * <usize>channels * outBytes;
-    for (let c: usize = 0; c < inBytes; c += 16) {
-      const mRows = mPoint + (c >> 2) * outBytes;
-      let o: usize = 0;
-      for (; o + 32 <= outBytes; o += 32) {
-        let a0 = f32x4.splat(0);
-        let b0 = f32x4.splat(0);
-        let a1 = f32x4.splat(0);
-        let b1 = f32x4.splat(0);
-        let a2 = f32x4.splat(0);
-        let b2 = f32x4.splat(0);
-        let a3 = f32x4.splat(0);
-        let b3 = f32x4.splat(0);
-        let vAt = vPoint + c;
-        let eAt = ePoint + o;
-        for (let t: usize = 0; t < count; t++) {
-          const low = v128.load(eAt);
-          const high = v128.load(eAt + 16);
-          // Splatting loads leave the shuffle unit, which floating-point adds share, to the adds.
-          const s0 = v128.load32_splat(vAt);
-          const s1 = v128.load32_splat(vAt + 4);
-          const s2 = v128.load32_splat(vAt + 8);
-          const s3 = v128.load32_splat(vAt + 12);
-          a0 = f32x4.add(a0, f32x4.mul(s0, low));
-          b0 = f32x4.add(b0, f32x4.mul(s0, high));
-          a1 = f32x4.add(a1, f32x4.mul(s1, low));
-          b1 = f32x4.add(b1, f32x4.mul(s1, high));
-          a2 = f32x4.add(a2, f32x4.mul(s2, low));
-          b2 = f32x4.add(b2, f32x4.mul(s2, high));
-          a3 = f32x4.add(a3, f32x4.mul(s3, low));
-          b3 = f32x4.add(b3, f32x4.mul(s3, high));
-          vAt += inBytes;
-          eAt += outBytes;
-        }
-        addPair(mRows + o, a0, b0);
-        addPair(mRows + outBytes + o, a1, b1);
-        addPair(mRows + 2 * outBytes + o, a2, b2);
-        addPair(mRows + 3 * outBytes + o, a3, b3);
-      }
-      if (o < outBytes) {
-        let a0 = f32x4.splat(0);
-        let a1 = f32x4.splat(0);
-        let a2 = f32x4.splat(0);
-        let a3 = f32x4.splat(0);
-        let vAt = vPoint + c;
-        let eAt = ePoint + o;
-        for (let t: usize = 0; t < count; t++) {
-          const values = v128.load(eAt);
-          a0 = f32x4.add(a0, f32x4.mul(v128.load32_splat(vAt), values));
-          a1 = f32x4.add(a1, f32x4.mul(v128.load32_splat(vAt + 4), values));
-          a2 = f32x4.add(a2, f32x4.mul(v128.load32_splat(vAt + 8), values));
-          a3 = f32x4.add(a3, f32x4.mul(v128.load32_splat(vAt + 12), values));
-          vAt += inBytes;
-          eAt += outBytes;
-        }
-        v128.store(mRows + o, f32x4.add(v128.load(mRows + o), a0));
-        v128.store(mRows + outBytes + o, f32x4.add(v128.load(mRows + outBytes + o), a1));
-        v128.store(mRows + 2 * outBytes + o, f32x4.add(v128.load(mRows + 2 * outBytes + o), a2));
-        v128.store(mRows + 3 * outBytes + o, f32x4.add(v128.load(mRows + 3 * outBytes + o), a3));
-      }
-    }
+    multiplyInto(
+      v + point * pointStride(<usize>tiles, inBytes),
+      e + point * pointStride(<usize>tiles, outBytes),
+      m + point * <usize>channels * outBytes,
+      channels,
+      tiles,
+      outChannels,
+      true,
+      true,
+    );
   }
-}
-
-function addPair(at: usize, low: v128, high: v128): void {
-  v128.store(at, f32x4.add(v128.load(at), low));
-  v128.store(at + 16, f32x4.add(v128.load(at + 16), high));
 }
 
 /**

@@ -4,6 +4,8 @@
 // channel counts must be multiples of 4. Callers pass byte addresses in the memory this module
 // imports; `scratch` needs WINOGRAD_SCRATCH_BYTES, and more where a kernel says so.
 
+import { multiplyInto } from "./mat-mul";
+
 /** Bytes of one 6x6 window of vectors. */
 export const WINDOW_BYTES: usize = 36 * 16;
 
@@ -287,8 +289,7 @@ export function winogradOutput(
 
 /**
  * Writes p[k][tile][o] = sum over c of v[k][tile][c] * u[k][c][o] for the 36 window points k,
- * with v as winogradInput writes it for `tiles` tiles and u as winogradFilter writes it. Each
- * pass keeps a block of four tiles by eight output channels in eight vector registers.
+ * with v as winogradInput writes it for `tiles` tiles and u as winogradFilter writes it.
  */
 export function winogradProducts(
   v: usize,
@@ -300,69 +301,16 @@ export function winogradProducts(
 ): void {
   const inBytes = (<usize>channels) << 2;
   const outBytes = (<usize>outChannels) << 2;
-  const count = <usize>tiles;
-  const fullTiles = count & ~(<usize>3);
   for (let point: usize = 0; point < 36; point++) {
-    const vPoint = v + point * pointStride(count, inBytes);
-    const uPoint = u + point * <usize>channels * outBytes;
-    const pPoint = p + point * pointStride(count, outBytes);
-    for (let o: usize = 0; o < outBytes; o += 32) {
-      const wide = o + 32 <= outBytes;
-      let t: usize = 0;
-      for (; t < fullTiles; t += 4) {
-        let a0 = f32x4.splat(0);
-        let b0 = f32x4.splat(0);
-        let a1 = f32x4.splat(0);
-        let b1 = f32x4.splat(0);
-        let a2 = f32x4.splat(0);
-        let b2 = f32x4.splat(0);
-        let a3 = f32x4.splat(0);
-        let b3 = f32x4.splat(0);
-        let vAt = vPoint + t * inBytes;
-        let uAt = uPoint + o;
-        const vEnd = vAt + inBytes;
-        for (; vAt < vEnd; vAt += 4) {
-          const low = v128.load(uAt);
-          const high = wide ? v128.load(uAt + 16) : low;
-          const s0 = v128.load32_splat(vAt);
-          const s1 = v128.load32_splat(vAt + inBytes);
-          const s2 = v128.load32_splat(vAt + 2 * inBytes);
-          const s3 = v128.load32_splat(vAt + 3 * inBytes);
-          a0 = f32x4.add(a0, f32x4.mul(s0, low));
-          b0 = f32x4.add(b0, f32x4.mul(s0, high));
-          a1 = f32x4.add(a1, f32x4.mul(s1, low));
-          b1 = f32x4.add(b1, f32x4.mul(s1, high));
-          a2 = f32x4.add(a2, f32x4.mul(s2, low));
-          b2 = f32x4.add(b2, f32x4.mul(s2, high));
-          a3 = f32x4.add(a3, f32x4.mul(s3, low));
-          b3 = f32x4.add(b3, f32x4.mul(s3, high));
-          uAt += outBytes;
-        }
-        const at = pPoint + t * outBytes + o;
-        storeBlock(at, a0, b0, wide);
-        storeBlock(at + outBytes, a1, b1, wide);
-        storeBlock(at + 2 * outBytes, a2, b2, wide);
-        storeBlock(at + 3 * outBytes, a3, b3, wide);
-      }
-      for (; t < count; t++) {
-        let a0 = f32x4.splat(0);
-        let b0 = f32x4.splat(0);
-        let vAt = vPoint + t * inBytes;
-        let uAt = uPoint + o;
-        const vEnd = vAt + inBytes;
-        for (; vAt < vEnd; vAt += 4) {
-          const s0 = v128.load32_splat(vAt);
-          a0 = f32x4.add(a0, f32x4.mul(s0, v128.load(uAt)));
-          if (wide) b0 = f32x4.add(b0, f32x4.mul(s0, v128.load(uAt + 16)));
-          uAt += outBytes;
-        }
-        storeBlock(pPoint + t * outBytes + o, a0, b0, wide);
-      }
-    }
+    multiplyInto(
+      v + point * pointStride(<usize>tiles, inBytes),
+      u + point * <usize>channels * outBytes,
+      p + point * pointStride(<usize>tiles, outBytes),
+      tiles,
+      channels,
+      outChannels,
+      false,
+      false,
+    );
   }
-}
-
-function storeBlock(at: usize, low: v128, high: v128, wide: bool): void {
-  v128.store(at, low);
-  if (wide) v128.store(at + 16, high);
 }

@@ -446,6 +446,12 @@ describe("BatchMatMul on wasm", () => {
     { a: [128, 300], b: [300, 16] },
     { a: [2, 6, 4], b: [2, 4, 5] },
     { a: [3, 6, 4], b: [4, 5] },
+    // Over 2^20 multiply-adds: the SIMD kernel, with inner panels of 256 and a partial last one,
+    // a block of 4 columns after the blocks of 8, a batch dimension of one, and 2 rows left over.
+    { a: [1, 132, 600], b: [1, 600, 20] },
+    { a: [130, 520], b: [520, 24] },
+    // With transposeB, the product is formed transposed: its 66 rows leave 2 over.
+    { a: [64, 300], b: [300, 66] },
   ];
   const transposes = [
     [false, false],

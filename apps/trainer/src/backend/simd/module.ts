@@ -97,6 +97,15 @@ export interface SimdKernels {
     strideWidth: number,
   ): void;
   transpose2d(x: number, out: number, rows: number, columns: number): void;
+  matMul(
+    a: number,
+    b: number,
+    c: number,
+    rows: number,
+    inner: number,
+    columns: number,
+    transposeA: number,
+  ): void;
   convOneChannel(
     x: number,
     filter: number,
@@ -244,6 +253,7 @@ export function simdKernels(backend: BackendWasm): SimdKernels | null {
     adamUpdate: exports.adamUpdate,
     filterGradOneChannel3: exports.filterGradOneChannel3,
     transpose2d: exports.transpose2d,
+    matMul: exports.matMul,
     convOneChannel: exports.convOneChannel,
     columnSums: exports.columnSums,
     winogradFilter: exports.winogradFilter,
