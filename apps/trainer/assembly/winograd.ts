@@ -2,17 +2,17 @@
 // matrix products over 6x6 input tiles, each giving a 4x4 output tile, with 36 multiplications
 // per tile and channel pair instead of 144. Every kernel works on four channels per vector, so
 // channel counts must be multiples of 4. Callers pass byte addresses in the memory this module
-// imports; `scratch` needs WINOGRAD_SCRATCH_BYTES, and more where a kernel says so.
+// imports. `scratch` needs WINOGRAD_SCRATCH_BYTES, plus the bytes that a kernel's doc adds.
 
 import { multiplyInto } from "./mat-mul";
 
 /** Bytes of one 6x6 window of vectors. */
-export const WINDOW_BYTES: usize = 36 * 16;
+const WINDOW_BYTES: usize = 36 * 16;
 
 /**
  * Returns the bytes from one window point's [tiles, channels] matrix to the next. A cache line
  * of gap keeps the 36 matrices from sharing cache sets where their size is a multiple of 4 KiB,
- * as for 14x14 images with 64 channels: the transforms touch all 36 at once.
+ * as for 14x14 images with 64 channels, because the transforms touch all 36 at once.
  */
 export function pointStride(tiles: usize, channelBytes: usize): usize {
   return tiles * channelBytes + 64;

@@ -33,10 +33,8 @@ export function winogradFilterGradient(
 ): TensorInfo {
   const simd = simdKernels(backend) as SimdKernels;
   const { batchSize, inChannels, outHeight, outWidth, outChannels } = info;
-  const { tileRows, tileColumns, tilesPerImage, imagesPerRound, roundTiles } = winogradTiling(
-    info,
-    TILES_PER_ROUND,
-  );
+  const tiling = winogradTiling(info, TILES_PER_ROUND);
+  const { tileRows, tileColumns, tilesPerImage, imagesPerRound, roundTiles } = tiling;
 
   const sums = backend.makeOutput([WINDOW_POINTS, inChannels, outChannels], "float32");
   const windows = pointMatrices(backend, roundTiles, inChannels);
@@ -48,7 +46,7 @@ export function winogradFilterGradient(
   withScratch(backend, winogradScratchBytes(simd, info), (scratch) => {
     for (let first = 0; first < batchSize; first += imagesPerRound) {
       const images = Math.min(imagesPerRound, batchSize - first);
-      transformWindows(backend, x, windows, info, first, images, scratch);
+      transformWindows(backend, simd, x, windows, info, tiling, first, images, scratch);
       simd.winogradGradientTiles(
         addressOf(backend, dy) + first * outputImageBytes,
         addressOf(backend, gradients),

@@ -111,16 +111,17 @@ export function winogradScratchBytes(simd: SimdKernels, info: backend_util.Conv2
  */
 export function transformWindows(
   backend: BackendWasm,
+  simd: SimdKernels,
   x: TensorInfo,
   windows: TensorInfo,
   info: backend_util.Conv2DInfo,
+  { tileRows, tileColumns }: WinogradTiling,
   first: number,
   images: number,
   scratch: number,
 ): void {
   const { inHeight, inWidth, inChannels } = info;
-  const { tileRows, tileColumns } = winogradTiling(info, 1);
-  (simdKernels(backend) as SimdKernels).winogradInput(
+  simd.winogradInput(
     addressOf(backend, x) + first * inHeight * inWidth * inChannels * 4,
     addressOf(backend, windows),
     images,
@@ -154,10 +155,8 @@ export function winogradConv2d(
 ): TensorInfo {
   const simd = simdKernels(backend) as SimdKernels;
   const { batchSize, inChannels, outHeight, outWidth, outChannels } = info;
-  const { tileRows, tileColumns, tilesPerImage, imagesPerRound, roundTiles } = winogradTiling(
-    info,
-    TILES_PER_ROUND,
-  );
+  const tiling = winogradTiling(info, TILES_PER_ROUND);
+  const { tileRows, tileColumns, tilesPerImage, imagesPerRound, roundTiles } = tiling;
 
   const transformed = backend.makeOutput([WINDOW_POINTS, inChannels, outChannels], "float32");
   const windows = pointMatrices(backend, roundTiles, inChannels);
@@ -176,7 +175,7 @@ export function winogradConv2d(
     for (let first = 0; first < batchSize; first += imagesPerRound) {
       const images = Math.min(imagesPerRound, batchSize - first);
       const tiles = images * tilesPerImage;
-      transformWindows(backend, x, windows, info, first, images, scratch);
+      transformWindows(backend, simd, x, windows, info, tiling, first, images, scratch);
       simd.winogradProducts(
         addressOf(backend, windows),
         addressOf(backend, transformed),
